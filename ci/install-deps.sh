@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything coshare's userspace build and tests need from Debian
+# bookworm.  Idempotent; run as root (CI and the README's setup use it).
+set -euo pipefail
+
+packages=(
+    make cmake g++ clang libclang-rt-14-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    nlohmann-json3-dev libcli11-dev libxen-dev
+    linux-image-amd64   # a real Debian kernel image for the simulator
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+        missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: all ${#packages[@]} packages present"

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_audit.c - checks every invariant of the engine and reports each
+ * violation: refcounts against the rmap, rmap against the gfn map and the
+ * p2m, the content index against the frames and their contents, sharing
+ * only within a group, the repayment ledger, and the totals.
+ */
+#include "cs_internal.h"
+
+struct cs_audit_ctx {
+    struct cs_engine *e;
+    cs_audit_report_t *report;
+    void *arg;
+    unsigned int errors;
+};
+
+static void cs_bad(struct cs_audit_ctx *c, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    c->errors++;
+    if ( !c->report )
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    c->report(c->arg, msg);
+}
+
+static bool cs_index_has(const struct cs_engine *e, uint32_t fid)
+{
+    const struct cs_frame *f = cs_frame(e, fid);
+    uint32_t id = cs_lh_first(e, &e->index,
+                              cs_index_key(cs_frame_hash(f), f->group));
+
+    for ( ; id != CS_NIL; id = cs_frame(e, id)->hnext )
+        if ( id == fid )
+            return true;
+    return false;
+}
+
+static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
+{
+    struct cs_engine *e = c->e;
+    const struct cs_frame *f = cs_frame(e, fid);
+    void *va = cs_env_frame_map(e->env, cs_frame_mfn(f));
+    uint32_t id;
+
+    if ( (cs_hash_page(va) & e->cfg.hash_mask) != cs_frame_hash(f) )
+        cs_bad(c, "frame %u: content changed under its hash", fid);
+    if ( (f->flags & CS_FRAME_ZERO) &&
+         memcmp(va, cs_zero_page, CS_PAGE_SIZE) )
+        cs_bad(c, "frame %u: marked zero but is not", fid);
+
+    /* Two frames of one group must never hold the same content. */
+    id = cs_lh_first(e, &e->index, cs_index_key(cs_frame_hash(f), f->group));
+    for ( ; id != CS_NIL; id = cs_frame(e, id)->hnext )
+    {
+        const struct cs_frame *g = cs_frame(e, id);
+        void *gva;
+
+        if ( id <= fid || g->group != f->group ||
+             cs_frame_hash(g) != cs_frame_hash(f) )
+            continue;
+        gva = cs_env_frame_map(e->env, cs_frame_mfn(g));
+        if ( !memcmp(va, gva, CS_PAGE_SIZE) )
+            cs_bad(c, "frames %u and %u: same content, not merged", fid, id);
+        cs_env_frame_unmap(e->env, gva);
+    }
+    cs_env_frame_unmap(e->env, va);
+}
+
+/* Walks one frame's rmap; returns the mappings found. */
+static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
+                               uint64_t *owned, uint64_t *bonus,
+                               uint64_t *maps)
+{
+    struct cs_engine *e = c->e;
+    const struct cs_frame *f = cs_frame(e, fid);
+    cs_mfn_t mfn = cs_frame_mfn(f);
+    uint64_t n = 0;
+    uint32_t mid = f->rmap;
+
+    if ( cs_env_frame_tag(e->env, mfn) != fid )
+        cs_bad(c, "frame %u: mfn %#llx tagged %u", fid,
+               (unsigned long long)mfn, cs_env_frame_tag(e->env, mfn));
+    if ( !cs_index_has(e, fid) )
+        cs_bad(c, "frame %u: missing from the content index", fid);
+    cs_audit_content(c, fid);
+
+    if ( mid == CS_NIL )
+    {
+        cs_bad(c, "frame %u: refs %u but empty rmap", fid, f->refs);
+        return 0;
+    }
+    do {
+        const struct cs_mapping *m;
+        const struct cs_domain *d;
+        cs_mfn_t pm;
+
+        if ( mid == CS_NIL || mid >= e->maps.next_new ||
+             cs_map(e, mid)->dom == CS_MAP_FREE )
+        {
+            cs_bad(c, "frame %u: rmap reaches a free record %u", fid, mid);
+            break;
+        }
+        m = cs_map(e, mid);
+        d = cs_dom_of_slot(e, m->dom);
+        n++;
+        if ( !d )
+        {
+            cs_bad(c, "frame %u: mapping %u of unknown domain slot %u",
+                   fid, mid, m->dom);
+            continue;
+        }
+        if ( mid == f->rmap )
+            owned[m->dom]++;
+        else
+            bonus[m->dom]++;
+        maps[m->dom]++;
+        if ( d->group != f->group )
+            cs_bad(c, "frame %u: group %u shared by d%u of group %u",
+                   fid, f->group, d->domid, d->group);
+        if ( cs_mapping_find(e, m->dom, m->gfn) != mid )
+            cs_bad(c, "frame %u: d%u gfn %#x not in the gfn map", fid,
+                   d->domid, m->gfn);
+        if ( cs_env_p2m_query(e->env, d->domid, m->gfn, &pm) !=
+             CS_P2M_SHARED || pm != mfn )
+            cs_bad(c, "frame %u: p2m of d%u gfn %#x is not the frame", fid,
+                   d->domid, m->gfn);
+    } while ( (mid = cs_map(e, mid)->rnext) != f->rmap && n <= f->refs );
+
+    if ( n != f->refs )
+        cs_bad(c, "frame %u: refs %u but rmap holds %llu", fid, f->refs,
+               (unsigned long long)n);
+    return n;
+}
+
+static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
+{
+    struct cs_engine *e = c->e;
+    uint64_t n = 0;
+    uint32_t vid;
+    cs_mfn_t mfn;
+
+    for ( vid = d->fifo_head; vid != CS_NIL && n <= d->fifo_len;
+          vid = cs_vol(e, vid)->dnext, n++ )
+    {
+        const struct cs_volatile *v = cs_vol(e, vid);
+
+        if ( v->dom != d->slot )
+        {
+            cs_bad(c, "d%u: FIFO holds volatile %u of slot %u", d->domid,
+                   vid, v->dom);
+            continue;
+        }
+        if ( cs_volatile_find(e, d->slot, v->gfn) != vid )
+            cs_bad(c, "d%u: volatile gfn %#x not in the volatile map",
+                   d->domid, v->gfn);
+        if ( cs_mapping_find(e, d->slot, v->gfn) != CS_NIL )
+            cs_bad(c, "d%u: volatile gfn %#x is also shared", d->domid,
+                   v->gfn);
+        if ( cs_env_p2m_query(e->env, d->domid, v->gfn, &mfn) ==
+             CS_P2M_SHARED )
+            cs_bad(c, "d%u: volatile gfn %#x maps a shared frame",
+                   d->domid, v->gfn);
+    }
+    if ( n != d->fifo_len )
+        cs_bad(c, "d%u: FIFO holds %llu, length says %llu", d->domid,
+               (unsigned long long)n, (unsigned long long)d->fifo_len);
+    if ( !cs_repay_ok(d) )
+        cs_bad(c, "d%u: FIFO %llu shorter than bonus %llu", d->domid,
+               (unsigned long long)d->fifo_len,
+               (unsigned long long)d->bonus);
+}
+
+unsigned int cs_audit_locked(struct cs_engine *e,
+                             struct xen_coshare_audit *res,
+                             cs_audit_report_t *report, void *arg)
+{
+    struct cs_audit_ctx c = { .e = e, .report = report, .arg = arg };
+    uint64_t *owned, *bonus, *maps;
+    uint64_t frames = 0, mappings = 0, saved = 0, vols = 0;
+    size_t sz = CS_MAX_DOMAINS * sizeof(uint64_t);
+    uint32_t fid, vid, slot;
+
+    owned = cs_env_alloc(e->env, 3 * sz);
+    if ( !owned )
+    {
+        cs_bad(&c, "audit: no memory for its counters");
+        goto out;
+    }
+    bonus = owned + CS_MAX_DOMAINS;
+    maps = bonus + CS_MAX_DOMAINS;
+
+    for ( fid = 1; fid < e->frames.next_new; fid++ )
+    {
+        const struct cs_frame *f = cs_frame(e, fid);
+
+        if ( !f->refs )
+            continue;
+        frames++;
+        mappings += cs_audit_frame(&c, fid, owned, bonus, maps);
+        saved += f->refs - 1;
+    }
+
+    if ( frames != e->frames.live )
+        cs_bad(&c, "frames: %llu live, slab says %u",
+               (unsigned long long)frames, e->frames.live);
+    if ( e->index.count != e->frames.live )
+        cs_bad(&c, "index holds %u frames, slab %u", e->index.count,
+               e->frames.live);
+    if ( mappings != e->maps.live || e->gfnmap.count != e->maps.live )
+        cs_bad(&c, "mappings: %llu in rmaps, %u in gfn map, %u live",
+               (unsigned long long)mappings, e->gfnmap.count,
+               e->maps.live);
+    if ( saved != e->saved )
+        cs_bad(&c, "saved: rmaps give %llu, counter %llu",
+               (unsigned long long)saved, (unsigned long long)e->saved);
+
+    for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
+    {
+        const struct cs_domain *d = e->dom[slot];
+
+        if ( !d )
+        {
+            if ( maps[slot] )
+                cs_bad(&c, "slot %u: %llu mappings of no domain", slot,
+                       (unsigned long long)maps[slot]);
+            continue;
+        }
+        if ( d->slot != slot || e->slot_of[d->domid] != slot )
+            cs_bad(&c, "d%u: slot tables disagree", d->domid);
+        if ( d->owned != owned[slot] || d->bonus != bonus[slot] ||
+             d->mappings != maps[slot] )
+            cs_bad(&c, "d%u: owned/bonus/mappings %llu/%llu/%llu, rmaps "
+                   "give %llu/%llu/%llu", d->domid,
+                   (unsigned long long)d->owned,
+                   (unsigned long long)d->bonus,
+                   (unsigned long long)d->mappings,
+                   (unsigned long long)owned[slot],
+                   (unsigned long long)bonus[slot],
+                   (unsigned long long)maps[slot]);
+        cs_audit_fifo(&c, d);
+    }
+
+    for ( vid = e->gfifo_head; vid != CS_NIL && vols <= e->vols.live;
+          vid = cs_vol(e, vid)->gnext )
+        vols++;
+    if ( vols != e->vols.live || e->volmap.count != e->vols.live )
+        cs_bad(&c, "volatile: %llu in host FIFO, %u in map, %u live",
+               (unsigned long long)vols, e->volmap.count, e->vols.live);
+
+    cs_env_free(e->env, owned, 3 * sz);
+
+ out:
+    if ( res )
+    {
+        res->errors = c.errors;
+        res->pad = 0;
+        res->frames = frames;
+        res->mappings = mappings;
+    }
+    return c.errors;
+}
+
+unsigned int cs_audit(struct cs_engine *e, struct xen_coshare_audit *res,
+                      cs_audit_report_t *report, void *arg)
+{
+    unsigned int errors;
+
+    cs_env_lock(e->env);
+    errors = cs_audit_locked(e, res, report, arg);
+    cs_env_unlock(e->env);
+    return errors;
+}

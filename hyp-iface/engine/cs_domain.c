@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_domain.c - the engine's view of domains: dom0's controls (enable,
+ * repayment, sharing group), per-domain counters and teardown.
+ *
+ * Teardown walks the domain's gfns with a work budget and a saved
+ * position, so the hypervisor can preempt it (hypercall continuation);
+ * each removal is O(1) whatever the frame's sharing degree.
+ */
+#include "cs_internal.h"
+
+struct cs_domain *cs_domain_get(const struct cs_engine *e, uint16_t domid)
+{
+    if ( domid >= CS_DOMID_LIMIT || e->slot_of[domid] == CS_NO_SLOT )
+        return NULL;
+    return e->dom[e->slot_of[domid]];
+}
+
+struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
+                                          uint16_t domid)
+{
+    struct cs_domain *d = cs_domain_get(e, domid);
+    uint16_t slot;
+
+    if ( d || domid >= CS_DOMID_LIMIT )
+        return d;
+    for ( slot = 0; slot < CS_MAX_DOMAINS && e->dom[slot]; slot++ )
+        ;
+    if ( slot == CS_MAX_DOMAINS )
+        return NULL;
+    d = cs_meta_alloc(e, sizeof(*d));
+    if ( !d )
+        return NULL;
+    d->domid = domid;
+    d->slot = slot;
+    d->fifo_head = d->fifo_tail = CS_NIL;
+    e->dom[slot] = d;
+    e->slot_of[domid] = slot;
+    e->ndoms++;
+    return d;
+}
+
+static void cs_domain_free(struct cs_engine *e, struct cs_domain *d)
+{
+    e->dom[d->slot] = NULL;
+    e->slot_of[d->domid] = CS_NO_SLOT;
+    e->ndoms--;
+    cs_meta_free(e, d, sizeof(*d));
+}
+
+/* Drops whatever the engine holds at (d, gfn); returns work done. */
+static unsigned long cs_teardown_gfn(struct cs_engine *e,
+                                     struct cs_domain *d, uint64_t gfn)
+{
+    unsigned long work = 0;
+    uint32_t mid = cs_mapping_find(e, d->slot, gfn);
+    uint32_t vid = cs_volatile_find(e, d->slot, gfn);
+
+    if ( mid != CS_NIL )
+    {
+        cs_mfn_t mfn = cs_env_p2m_remove(e->env, d->domid, gfn);
+        uint32_t fid = mfn == CS_INVALID_MFN ? CS_NIL :
+                       cs_env_frame_tag(e->env, mfn);
+
+        if ( fid != CS_NIL && fid < e->frames.next_new &&
+             cs_frame(e, fid)->refs )
+        {
+            mfn = cs_rmap_del(e, fid, mid);
+            if ( mfn != CS_INVALID_MFN )
+                cs_env_frame_free(e->env, mfn);
+        }
+        work++;
+    }
+    if ( vid != CS_NIL )
+    {
+        cs_volatile_unlink(e, d, vid);
+        work++;
+    }
+    return work;
+}
+
+int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
+                       unsigned long *budget)
+{
+    struct cs_domain *d;
+    int rc = 0;
+
+    cs_env_lock(e->env);
+    d = cs_domain_get(e, domid);
+    if ( !d )
+        goto out;
+    d->flags |= CS_DOM_DYING;
+
+    while ( d->mappings || d->fifo_len )
+    {
+        if ( d->teardown_gfn >= d->gfn_top )
+            break;          /* nothing left to find: counters say otherwise */
+        if ( *budget == 0 )
+        {
+            rc = -ERESTART;
+            goto out;
+        }
+        (*budget)--;
+        *budget -= min_t(unsigned long, *budget,
+                         cs_teardown_gfn(e, d, d->teardown_gfn));
+        d->teardown_gfn++;
+    }
+    cs_domain_free(e, d);
+
+ out:
+    cs_env_unlock(e->env);
+    return rc;
+}
+
+int cs_domain_control(struct cs_engine *e, uint16_t domid,
+                      struct xen_coshare_control *c)
+{
+    struct cs_domain *d;
+
+    if ( c->pad || ((c->set | c->clear) & ~XEN_COSHARE_CTL_ALL) )
+        return -EINVAL;
+    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
+        return -ESRCH;
+    d = cs_domain_get_or_create(e, domid);
+    if ( !d )
+        return -ENOSPC;
+    if ( d->flags & CS_DOM_DYING )
+        return -ESRCH;
+    /* Repayment cannot be promised for a bonus the FIFO does not cover. */
+    if ( (c->set & ~c->clear & XEN_COSHARE_CTL_REPAY) &&
+         d->fifo_len < d->bonus )
+        return -EBUSY;
+    d->flags = (d->flags | c->set) & ~c->clear;
+    c->flags = d->flags & XEN_COSHARE_CTL_ALL;
+    return 0;
+}
+
+int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
+                        const struct xen_coshare_group *g)
+{
+    struct cs_domain *d;
+
+    if ( g->pad || g->group == XEN_COSHARE_GROUP_NONE ||
+         g->group > XEN_COSHARE_GROUP_MAX )
+        return -EINVAL;
+    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
+        return -ESRCH;
+    d = cs_domain_get_or_create(e, domid);
+    if ( !d )
+        return -ENOSPC;
+    if ( d->flags & CS_DOM_DYING )
+        return -ESRCH;
+    if ( d->group != g->group && d->mappings )
+        return -EBUSY;
+    d->group = g->group;
+    return 0;
+}
+
+static void cs_stats_fill_domain(const struct cs_domain *d,
+                                 xen_coshare_stats_t *out)
+{
+    *out = d->st;
+    out->frames = d->owned;
+    out->mappings = d->mappings;
+    out->saved = d->bonus;
+    out->bonus = d->bonus;
+    out->fifo_depth = d->fifo_len;
+    out->flags = d->flags & XEN_COSHARE_CTL_ALL;
+    out->group = d->group;
+}
+
+int cs_stats_locked(struct cs_engine *e, uint16_t domid,
+                    xen_coshare_stats_t *out)
+{
+    if ( domid == DOMID_INVALID )
+    {
+        *out = e->st;
+        out->frames = e->frames.live;
+        out->mappings = e->maps.live;
+        out->saved = e->saved;
+        out->bonus = e->saved;
+        out->fifo_depth = e->vols.live;
+        out->meta_bytes = e->meta_bytes;
+        out->domains = e->ndoms;
+        return 0;
+    }
+    else
+    {
+        const struct cs_domain *d = cs_domain_get(e, domid);
+
+        if ( !d )
+            return -ESRCH;
+        cs_stats_fill_domain(d, out);
+        return 0;
+    }
+}
+
+int cs_stats(struct cs_engine *e, uint16_t domid, xen_coshare_stats_t *out)
+{
+    int rc;
+
+    cs_env_lock(e->env);
+    rc = cs_stats_locked(e, domid, out);
+    cs_env_unlock(e->env);
+    return rc;
+}

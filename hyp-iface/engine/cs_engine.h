@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_engine.h - the coshare sharing engine's API.
+ *
+ * Called by Xen's memory_op glue and by the userspace simulator.  Every call
+ * takes the engine lock, so callers need no locking of their own.  Functions
+ * return 0 or -errno; batch functions fill each entry's result.
+ */
+#ifndef COSHARE_CS_ENGINE_H
+#define COSHARE_CS_ENGINE_H
+
+#include "cs_env.h"
+#include "cs_hash.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cs_engine;
+
+struct cs_config {
+    /* ANDed into every content hash; 0 forces all pages to collide. */
+    uint64_t hash_mask;
+};
+
+/* Who issues an op: the hypervisor's view of the calling domain. */
+struct cs_caller {
+    uint16_t domid;
+    bool privileged;        /* dom0 / control domain */
+};
+
+int cs_engine_create(struct cs_env *env, const struct cs_config *cfg,
+                     struct cs_engine **out);
+/* Every domain must have been torn down first; returns -EBUSY otherwise. */
+int cs_engine_destroy(struct cs_engine *e);
+
+/*
+ * The ABI entry point: checks permissions and arguments of *op as the
+ * hypervisor received it, then runs it.  ents holds op->u.batch.nr entries
+ * for batch ops; stats receives the counters for the stats op.
+ */
+int cs_op(struct cs_engine *e, const struct cs_caller *caller,
+          xen_coshare_op_t *op, xen_coshare_entry_t *ents,
+          xen_coshare_stats_t *stats);
+
+/* Write fault on a gfn mapping a coshare frame: give it a private copy.
+ * -ENOENT: not a coshare gfn; -ENOMEM: no frame even after reclaim. */
+int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn);
+
+/*
+ * Domain teardown, preemptible: does at most *budget units of work, then
+ * returns -ERESTART with the position saved; call again to continue.
+ * 0 when the engine holds nothing of the domain any more.
+ */
+int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
+                       unsigned long *budget);
+
+/* Audit: every invariant; each violation goes to report (may be NULL). */
+typedef void cs_audit_report_t(void *arg, const char *msg);
+unsigned int cs_audit(struct cs_engine *e, struct xen_coshare_audit *res,
+                      cs_audit_report_t *report, void *arg);
+
+/* Stats of one domain, or of the host with domid == DOMID_INVALID. */
+int cs_stats(struct cs_engine *e, uint16_t domid, xen_coshare_stats_t *out);
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COSHARE_CS_ENGINE_H */

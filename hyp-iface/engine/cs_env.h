@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_env.h - what the coshare engine needs from its environment.
+ *
+ * The engine is portable C11 compiled unchanged into Xen and into the
+ * userspace harness.  Everything that touches frames, the p2m, memory or
+ * locks goes through these functions; Xen and the harness each implement
+ * them once (the shim), as Linux's tools/testing/radix-tree does.
+ */
+#ifndef COSHARE_CS_ENV_H
+#define COSHARE_CS_ENV_H
+
+#ifdef __XEN__
+#include <xen/types.h>
+#include <xen/errno.h>
+#include <xen/lib.h>
+#include <xen/string.h>
+#include <xen/stdarg.h>
+#include <public/xen.h>
+#else
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <xen/xen.h>
+#endif
+
+#include "coshare.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t cs_mfn_t;
+#define CS_INVALID_MFN   (~(cs_mfn_t)0)
+#define CS_MFN_BITS      40
+#define CS_PAGE_SIZE     4096u
+
+struct cs_env;   /* defined by each environment */
+
+/* What a gfn is, as far as coshare cares. */
+enum cs_p2m_type {
+    CS_P2M_RAM,      /* private, writable RAM owned by the domain */
+    CS_P2M_SHARED,   /* read-only, maps a shared frame */
+    CS_P2M_BUSY,     /* RAM with extra references (grant, DMA, ...) */
+    CS_P2M_OTHER,    /* MMIO, paged out, not present, ... */
+};
+
+/* p2m.  domid is the Xen domain id; gfn <= XEN_COSHARE_GFN_MAX. */
+enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
+                                  uint64_t gfn, cs_mfn_t *mfn);
+/* gfn maps frame read-only; a different frame it mapped is freed. */
+int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
+                     cs_mfn_t frame);
+/* gfn maps mfn writable; mfn now belongs to the domain. */
+int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
+                       cs_mfn_t mfn);
+/* gfn maps nothing; returns the frame it mapped (now the caller's). */
+cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn);
+/* One past the highest gfn the domain may have; 0 if it does not exist. */
+uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid);
+
+/* Host frames. */
+cs_mfn_t cs_env_frame_alloc(struct cs_env *env);      /* or CS_INVALID_MFN */
+void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn);
+void *cs_env_frame_map(struct cs_env *env, cs_mfn_t mfn);
+void cs_env_frame_unmap(struct cs_env *env, void *va);
+/* One 32-bit tag per host frame: the engine's frame id, 0 for none. */
+uint32_t cs_env_frame_tag(struct cs_env *env, cs_mfn_t mfn);
+void cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag);
+
+/* Metadata memory: zeroed on allocation; NULL on failure. */
+void *cs_env_alloc(struct cs_env *env, size_t size);
+void cs_env_free(struct cs_env *env, void *p, size_t size);
+
+/* The engine lock: one per engine, held across each engine call. */
+void cs_env_lock(struct cs_env *env);
+void cs_env_unlock(struct cs_env *env);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COSHARE_CS_ENV_H */

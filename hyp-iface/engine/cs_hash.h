@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_hash.h - the 64-bit page content hash.
+ *
+ * One definition for the hypervisor's content index, the guest's
+ * fingerprints and the tools, so their numbers agree.  Scalar only: Xen
+ * code may not touch vector registers.
+ */
+#ifndef COSHARE_CS_HASH_H
+#define COSHARE_CS_HASH_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#elif defined(__XEN__)
+#include <xen/types.h>
+#else
+#include <stdint.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Hash of one 4096-byte page (8-byte aligned). */
+uint64_t cs_hash_page(const void *page);
+
+/* Finalising mix of a 64-bit value; also keys the engine's tables. */
+static inline uint64_t cs_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COSHARE_CS_HASH_H */

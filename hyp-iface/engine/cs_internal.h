@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_internal.h - the engine's data structures, shared by its files and by
+ * the white-box tests (which inject corruption for the audit to find).
+ *
+ * Records live in slabs and refer to each other by 32-bit ids (0 = none),
+ * which keeps them small and stable.  Sizes, per record:
+ *   frame 28 bytes: one per shared host frame;
+ *   mapping 16 bytes: one per guest gfn that maps a shared frame;
+ *   volatile 28 bytes: one per registered volatile gfn;
+ * plus about 2 bytes per record of hash-bucket heads.
+ */
+#ifndef COSHARE_CS_INTERNAL_H
+#define COSHARE_CS_INTERNAL_H
+
+#include "cs_engine.h"
+
+#ifndef __XEN__
+#define min_t(type, a, b) ((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CS_NIL            0u
+#define CS_MAX_DOMAINS    1024u       /* domains known at once */
+#define CS_NO_SLOT        0xffffu
+#define CS_DOMID_LIMIT    0x7ff0u     /* DOMID_FIRST_RESERVED */
+
+/* ---- slab: fixed-size records addressed by 32-bit ids ---------------- */
+
+#define CS_SLAB_SEG_SHIFT 12
+#define CS_SLAB_SEG_RECS  (1u << CS_SLAB_SEG_SHIFT)
+
+struct cs_slab {
+    uint32_t rec_size;
+    uint32_t nsegs, seg_cap;
+    uint8_t **segs;
+    uint32_t free_head;     /* free list through each record's first word */
+    uint32_t next_new;      /* first never-used id */
+    uint32_t live;
+};
+
+/* ---- linear-hashing table over slab records --------------------------- */
+
+enum cs_kind { CS_KIND_FRAME, CS_KIND_MAPPING, CS_KIND_VOLATILE };
+
+#define CS_LH_SEG_SHIFT   10
+#define CS_LH_SEG_BUCKETS (1u << CS_LH_SEG_SHIFT)
+#define CS_LH_LOAD        2u        /* records per bucket before a split */
+
+/*
+ * Grows one bucket at a time (Litwin's linear hashing), so no insert ever
+ * rehashes the whole table: no pause, whatever the size.
+ */
+struct cs_lhash {
+    enum cs_kind kind;
+    uint32_t **dir;         /* segments of bucket heads */
+    uint32_t dir_cap, nsegs;
+    uint32_t round;         /* buckets at the start of this round */
+    uint32_t split;         /* next bucket to split */
+    uint32_t count;
+};
+
+/* ---- records ----------------------------------------------------------- */
+
+#define CS_FRAME_ZERO     0x01      /* content is all zero */
+
+struct cs_frame {
+    uint32_t hash_lo, hash_hi;  /* content hash (masked) */
+    uint32_t mfn_lo;
+    uint8_t  mfn_hi;
+    uint8_t  flags;
+    uint16_t group;
+    uint32_t refs;              /* mappings; 0 only while free */
+    uint32_t rmap;              /* head of the rmap ring: the owner */
+    uint32_t hnext;             /* content-index chain */
+};
+
+#define CS_MAP_FREE       0xffffu   /* cs_mapping.dom of a free record */
+
+struct cs_mapping {
+    uint32_t gfn;
+    uint16_t dom;               /* domain slot */
+    uint16_t spare;
+    uint32_t rnext;             /* rmap ring, singly linked */
+    uint32_t hnext;             /* gfn-map chain */
+};
+
+struct cs_volatile {
+    uint32_t gfn;
+    uint16_t dom;               /* domain slot; CS_MAP_FREE when free */
+    uint16_t spare;
+    uint32_t hnext;             /* volatile-map chain */
+    uint32_t dnext, dprev;      /* the domain's FIFO, oldest first */
+    uint32_t gnext, gprev;      /* host-wide FIFO, oldest first */
+};
+
+/* ---- domains ----------------------------------------------------------- */
+
+#define CS_DOM_DYING      (1u << 31)
+
+struct cs_domain {
+    uint16_t domid, slot;
+    uint16_t group;
+    uint32_t flags;             /* XEN_COSHARE_CTL_* | CS_DOM_DYING */
+    uint64_t mappings;          /* gfns mapping shared frames */
+    uint64_t owned;             /* frames whose rmap head is ours */
+    uint64_t bonus;             /* mappings that are not a head */
+    uint32_t fifo_head, fifo_tail;
+    uint64_t fifo_len;
+    uint64_t teardown_gfn;      /* resume point of a teardown */
+    uint64_t gfn_top;           /* highest gfn ever tracked, + 1 */
+    struct xen_coshare_stats st;
+};
+
+struct cs_engine {
+    struct cs_env *env;
+    struct cs_config cfg;
+    struct cs_slab frames, maps, vols;
+    struct cs_lhash index;      /* (group, content hash) -> frame */
+    struct cs_lhash gfnmap;     /* (domain, gfn) -> mapping */
+    struct cs_lhash volmap;     /* (domain, gfn) -> volatile */
+    uint32_t gfifo_head, gfifo_tail;
+    uint64_t zero_hash;
+    uint64_t meta_bytes;
+    uint64_t saved;                         /* sum of (refs - 1) */
+    struct xen_coshare_stats st;            /* host-wide counters */
+    struct cs_domain *dom[CS_MAX_DOMAINS];  /* by slot */
+    uint16_t slot_of[CS_DOMID_LIMIT];       /* by domid */
+    uint32_t ndoms;
+    /* Duplicate detection within one batch. */
+    uint32_t batch_gen;
+    uint32_t seen_gen[2 * XEN_COSHARE_BATCH_MAX];
+    uint64_t seen_gfn[2 * XEN_COSHARE_BATCH_MAX];
+};
+
+/* ---- helpers shared between engine files ------------------------------ */
+
+/* Bumps a counter for the host and for domain d. */
+#define CS_COUNT(e, d, field) do { (e)->st.field++; (d)->st.field++; } while ( 0 )
+
+static inline struct cs_domain *cs_dom_of_slot(const struct cs_engine *e,
+                                               uint16_t slot)
+{
+    return slot < CS_MAX_DOMAINS ? e->dom[slot] : NULL;
+}
+
+void *cs_meta_alloc(struct cs_engine *e, size_t size);
+void cs_meta_free(struct cs_engine *e, void *p, size_t size);
+
+int cs_slab_init(struct cs_engine *e, struct cs_slab *s, uint32_t rec_size);
+void cs_slab_fini(struct cs_engine *e, struct cs_slab *s);
+uint32_t cs_slab_get(struct cs_engine *e, struct cs_slab *s);
+void cs_slab_put(struct cs_slab *s, uint32_t id);
+
+static inline void *cs_slab_rec(const struct cs_slab *s, uint32_t id)
+{
+    return s->segs[id >> CS_SLAB_SEG_SHIFT] +
+           (size_t)(id & (CS_SLAB_SEG_RECS - 1)) * s->rec_size;
+}
+
+static inline struct cs_frame *cs_frame(const struct cs_engine *e, uint32_t id)
+{
+    return (struct cs_frame *)cs_slab_rec(&e->frames, id);
+}
+
+static inline struct cs_mapping *cs_map(const struct cs_engine *e, uint32_t id)
+{
+    return (struct cs_mapping *)cs_slab_rec(&e->maps, id);
+}
+
+static inline struct cs_volatile *cs_vol(const struct cs_engine *e,
+                                         uint32_t id)
+{
+    return (struct cs_volatile *)cs_slab_rec(&e->vols, id);
+}
+
+int cs_lh_init(struct cs_engine *e, struct cs_lhash *h, enum cs_kind kind);
+void cs_lh_fini(struct cs_engine *e, struct cs_lhash *h);
+int cs_lh_insert(struct cs_engine *e, struct cs_lhash *h, uint32_t id);
+void cs_lh_remove(struct cs_engine *e, struct cs_lhash *h, uint32_t id);
+/* Puts id `to` where `from` sits in its chain (from leaves the table). */
+void cs_lh_replace(struct cs_engine *e, struct cs_lhash *h, uint32_t from,
+                   uint32_t to);
+uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
+                     uint64_t key_hash);
+uint64_t cs_lh_key_hash(const struct cs_engine *e, enum cs_kind kind,
+                        uint32_t id);
+uint32_t *cs_lh_link(const struct cs_engine *e, enum cs_kind kind,
+                     uint32_t id);
+
+static inline uint64_t cs_frame_hash(const struct cs_frame *f)
+{
+    return ((uint64_t)f->hash_hi << 32) | f->hash_lo;
+}
+
+static inline cs_mfn_t cs_frame_mfn(const struct cs_frame *f)
+{
+    return ((cs_mfn_t)f->mfn_hi << 32) | f->mfn_lo;
+}
+
+static inline uint64_t cs_index_key(uint64_t hash, uint16_t group)
+{
+    return cs_mix64(hash ^ ((uint64_t)group << 48));
+}
+
+static inline uint64_t cs_gfn_key(uint16_t slot, uint32_t gfn)
+{
+    return cs_mix64(((uint64_t)slot << 32) | gfn);
+}
+
+/* One all-zero page, for comparisons and the zero hash. */
+extern const uint64_t cs_zero_page[CS_PAGE_SIZE / 8];
+
+/* Lookups: record id or CS_NIL. */
+uint32_t cs_mapping_find(const struct cs_engine *e, uint16_t slot,
+                         uint64_t gfn);
+uint32_t cs_volatile_find(const struct cs_engine *e, uint16_t slot,
+                          uint64_t gfn);
+
+struct cs_domain *cs_domain_get(const struct cs_engine *e, uint16_t domid);
+struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
+                                          uint16_t domid);
+
+/* Frames and the rmap. */
+uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
+                      uint16_t group, uint8_t flags);
+int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
+                uint64_t gfn);
+/*
+ * Removes mapping mid of (d, gfn) from frame fid; when refs drops to 0 the
+ * frame record goes and its mfn is returned for the caller to reuse or
+ * free; otherwise CS_INVALID_MFN.
+ */
+cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid);
+/* Domain whose bonus a removal of mid from fid retires. */
+struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
+                                 uint32_t mid);
+
+/* Ledger. */
+cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first);
+void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
+                        uint32_t vid);
+bool cs_repay_ok(const struct cs_domain *d);
+
+/* Operations (engine lock held). */
+int cs_domain_control(struct cs_engine *e, uint16_t domid,
+                      struct xen_coshare_control *c);
+int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
+                        const struct xen_coshare_group *g);
+int cs_stats_locked(struct cs_engine *e, uint16_t domid,
+                    xen_coshare_stats_t *out);
+unsigned int cs_audit_locked(struct cs_engine *e,
+                             struct xen_coshare_audit *res,
+                             cs_audit_report_t *report, void *arg);
+int cs_do_hint(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
+               xen_coshare_entry_t *ents, uint32_t nr);
+int cs_do_unhint(struct cs_engine *e, struct cs_domain *d,
+                 xen_coshare_entry_t *ents, uint32_t nr);
+int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ents, uint32_t nr);
+int cs_do_vol_del(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ents, uint32_t nr);
+int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);
+bool cs_batch_seen(struct cs_engine *e, uint64_t gfn);
+int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
+                   const xen_coshare_entry_t *ent);
+void cs_batch_begin(struct cs_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COSHARE_CS_INTERNAL_H */

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_ledger.c - the repayment ledger: volatile FIFOs and reclaim.
+ *
+ * A domain's bonus is the frames its sharing saved (its mappings that are
+ * not a frame's owner).  With XEN_COSHARE_CTL_REPAY the engine keeps its
+ * FIFO of registered volatile gfns at least that long: a merge that would
+ * break it is skipped, a removal that would break it refused.  Volatile
+ * gfns are private frames the guest let go of, so reclaiming one always
+ * yields a frame: every copy-on-write fault can be paid.
+ */
+#include "cs_internal.h"
+
+bool cs_repay_ok(const struct cs_domain *d)
+{
+    return !(d->flags & XEN_COSHARE_CTL_REPAY) || d->fifo_len >= d->bonus;
+}
+
+static void cs_volatile_link(struct cs_engine *e, struct cs_domain *d,
+                             uint32_t vid)
+{
+    struct cs_volatile *v = cs_vol(e, vid);
+
+    v->dprev = d->fifo_tail;
+    v->dnext = CS_NIL;
+    if ( d->fifo_tail != CS_NIL )
+        cs_vol(e, d->fifo_tail)->dnext = vid;
+    else
+        d->fifo_head = vid;
+    d->fifo_tail = vid;
+
+    v->gprev = e->gfifo_tail;
+    v->gnext = CS_NIL;
+    if ( e->gfifo_tail != CS_NIL )
+        cs_vol(e, e->gfifo_tail)->gnext = vid;
+    else
+        e->gfifo_head = vid;
+    e->gfifo_tail = vid;
+
+    cs_lh_insert(e, &e->volmap, vid);
+    d->fifo_len++;
+}
+
+void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
+                        uint32_t vid)
+{
+    struct cs_volatile *v = cs_vol(e, vid);
+
+    if ( v->dprev != CS_NIL )
+        cs_vol(e, v->dprev)->dnext = v->dnext;
+    else
+        d->fifo_head = v->dnext;
+    if ( v->dnext != CS_NIL )
+        cs_vol(e, v->dnext)->dprev = v->dprev;
+    else
+        d->fifo_tail = v->dprev;
+
+    if ( v->gprev != CS_NIL )
+        cs_vol(e, v->gprev)->gnext = v->gnext;
+    else
+        e->gfifo_head = v->gnext;
+    if ( v->gnext != CS_NIL )
+        cs_vol(e, v->gnext)->gprev = v->gprev;
+    else
+        e->gfifo_tail = v->gprev;
+
+    cs_lh_remove(e, &e->volmap, vid);
+    d->fifo_len--;
+    v->dom = CS_MAP_FREE;
+    cs_slab_put(&e->vols, vid);
+}
+
+/*
+ * A frame for a copy-on-write fault: the oldest volatile page of `first`
+ * (the domain whose bonus the fault retires), else the oldest host-wide.
+ */
+cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
+{
+    for ( ;; )
+    {
+        uint32_t vid = first && first->fifo_head != CS_NIL ?
+                       first->fifo_head : e->gfifo_head;
+        struct cs_volatile *v;
+        struct cs_domain *d;
+        uint64_t gfn;
+        cs_mfn_t mfn;
+
+        if ( vid == CS_NIL )
+            return CS_INVALID_MFN;
+        v = cs_vol(e, vid);
+        d = cs_dom_of_slot(e, v->dom);
+        gfn = v->gfn;
+        cs_volatile_unlink(e, d, vid);
+
+        /* The guest may have given the gfn away since registering it. */
+        if ( cs_env_p2m_query(e->env, d->domid, gfn, &mfn) != CS_P2M_RAM )
+            continue;
+        mfn = cs_env_p2m_remove(e->env, d->domid, gfn);
+        if ( mfn == CS_INVALID_MFN )
+            continue;
+        CS_COUNT(e, d, reclaims);
+        return mfn;
+    }
+}
+
+int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ents, uint32_t nr)
+{
+    uint32_t i;
+
+    cs_batch_begin(e);
+    for ( i = 0; i < nr; i++ )
+    {
+        xen_coshare_entry_t *ent = &ents[i];
+        int rc = cs_entry_check(e, d, ent);
+        cs_mfn_t mfn;
+        uint32_t vid;
+
+        if ( !rc && cs_volatile_find(e, d->slot, ent->gfn) != CS_NIL )
+            rc = -EEXIST;
+        if ( !rc && cs_mapping_find(e, d->slot, ent->gfn) != CS_NIL )
+            rc = -EBUSY;
+        if ( !rc )
+        {
+            switch ( cs_env_p2m_query(e->env, d->domid, ent->gfn, &mfn) )
+            {
+            case CS_P2M_RAM:
+                break;
+            case CS_P2M_SHARED:
+            case CS_P2M_BUSY:
+                rc = -EBUSY;
+                break;
+            default:
+                rc = -EINVAL;
+                break;
+            }
+        }
+        if ( !rc )
+        {
+            vid = cs_slab_get(e, &e->vols);
+            if ( vid == CS_NIL )
+                rc = -ENOMEM;
+        }
+        if ( rc )
+        {
+            ent->result = XEN_COSHARE_RES_ERROR;
+            ent->error = rc;
+            CS_COUNT(e, d, errors);
+            continue;
+        }
+        cs_vol(e, vid)->gfn = (uint32_t)ent->gfn;
+        cs_vol(e, vid)->dom = d->slot;
+        cs_volatile_link(e, d, vid);
+        if ( ent->gfn + 1 > d->gfn_top )
+            d->gfn_top = ent->gfn + 1;
+        ent->result = XEN_COSHARE_RES_DONE;
+        ent->error = 0;
+    }
+    return 0;
+}
+
+int cs_do_vol_del(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ents, uint32_t nr)
+{
+    uint32_t i;
+
+    cs_batch_begin(e);
+    for ( i = 0; i < nr; i++ )
+    {
+        xen_coshare_entry_t *ent = &ents[i];
+        int rc = cs_entry_check(e, d, ent);
+        uint32_t vid = CS_NIL;
+
+        if ( !rc )
+        {
+            vid = cs_volatile_find(e, d->slot, ent->gfn);
+            if ( vid == CS_NIL )
+                rc = -ENOENT;
+            else if ( (d->flags & XEN_COSHARE_CTL_REPAY) &&
+                      d->fifo_len <= d->bonus )
+                rc = -ENOSPC;
+        }
+        if ( rc )
+        {
+            ent->result = XEN_COSHARE_RES_ERROR;
+            ent->error = rc;
+            CS_COUNT(e, d, errors);
+            continue;
+        }
+        cs_volatile_unlink(e, d, vid);
+        ent->result = XEN_COSHARE_RES_DONE;
+        ent->error = 0;
+    }
+    return 0;
+}

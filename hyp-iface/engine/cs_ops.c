@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_ops.c - the ABI entry point: who may do what, and argument checks,
+ * written once for Xen and the simulator.  Guest ops act on the calling
+ * domain only; control, group and audit are dom0's; a guest reads its own
+ * stats only.
+ */
+#include "cs_internal.h"
+
+static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
+                       xen_coshare_op_t *op, xen_coshare_entry_t *ents)
+{
+    struct xen_coshare_batch *b = &op->u.batch;
+    bool hint = op->op == XENMEM_sharing_op_coshare_hint;
+    bool adds = hint || op->op == XENMEM_sharing_op_coshare_vol_add;
+    struct cs_domain *d;
+    int rc;
+
+    if ( op->domain != DOMID_SELF && op->domain != caller->domid )
+        return -EPERM;
+    if ( b->pad[0] | b->pad[1] | b->pad[2] | b->pad2 )
+        return -EINVAL;
+    if ( hint ? b->hint_class >= XEN_COSHARE_CLASS_NR : b->hint_class )
+        return -EINVAL;
+    if ( b->nr > XEN_COSHARE_BATCH_MAX )
+        return -E2BIG;
+    if ( b->nr && !ents )
+        return -EFAULT;
+
+    d = cs_domain_get(e, caller->domid);
+    if ( !d )
+        return -EACCES;
+    if ( d->flags & CS_DOM_DYING )
+        return -ESRCH;
+    /* Undoing (unhint, vol_del) stays possible after dom0 disables. */
+    if ( adds && (!(d->flags & XEN_COSHARE_CTL_ENABLE) ||
+                  d->group == XEN_COSHARE_GROUP_NONE) )
+        return -EACCES;
+
+    switch ( op->op )
+    {
+    case XENMEM_sharing_op_coshare_hint:
+        rc = cs_do_hint(e, d, b->hint_class, ents, b->nr);
+        break;
+    case XENMEM_sharing_op_coshare_unhint:
+        rc = cs_do_unhint(e, d, ents, b->nr);
+        break;
+    case XENMEM_sharing_op_coshare_vol_add:
+        rc = cs_do_vol_add(e, d, ents, b->nr);
+        break;
+    default:
+        rc = cs_do_vol_del(e, d, ents, b->nr);
+        break;
+    }
+    if ( !rc )
+        b->done = b->nr;
+    return rc;
+}
+
+static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
+                        xen_coshare_op_t *op, xen_coshare_entry_t *ents,
+                        xen_coshare_stats_t *stats)
+{
+    uint16_t target = op->domain == DOMID_SELF ? caller->domid : op->domain;
+
+    switch ( op->op )
+    {
+    case XENMEM_sharing_op_coshare_version:
+        op->u.version.version = XEN_COSHARE_VERSION;
+        op->u.version.batch_max = XEN_COSHARE_BATCH_MAX;
+        op->u.version.gfn_max = XEN_COSHARE_GFN_MAX;
+        return 0;
+
+    case XENMEM_sharing_op_coshare_hint:
+    case XENMEM_sharing_op_coshare_unhint:
+    case XENMEM_sharing_op_coshare_vol_add:
+    case XENMEM_sharing_op_coshare_vol_del:
+        return cs_batch_op(e, caller, op, ents);
+
+    case XENMEM_sharing_op_coshare_stats:
+        if ( op->u.stats.pad || (op->u.stats.flags & ~XEN_COSHARE_STATS_GLOBAL) )
+            return -EINVAL;
+        if ( !stats )
+            return -EFAULT;
+        if ( op->u.stats.flags & XEN_COSHARE_STATS_GLOBAL )
+            return caller->privileged ?
+                   cs_stats_locked(e, DOMID_INVALID, stats) : -EPERM;
+        if ( target != caller->domid && !caller->privileged )
+            return -EPERM;
+        return cs_stats_locked(e, target, stats);
+
+    case XENMEM_sharing_op_coshare_control:
+        if ( !caller->privileged )
+            return -EPERM;
+        return cs_domain_control(e, target, &op->u.control);
+
+    case XENMEM_sharing_op_coshare_group:
+        if ( !caller->privileged )
+            return -EPERM;
+        return cs_domain_set_group(e, target, &op->u.group);
+
+    case XENMEM_sharing_op_coshare_audit:
+        if ( !caller->privileged )
+            return -EPERM;
+        cs_audit_locked(e, &op->u.audit, NULL, NULL);
+        return 0;
+    }
+    return -EOPNOTSUPP;
+}
+
+int cs_op(struct cs_engine *e, const struct cs_caller *caller,
+          xen_coshare_op_t *op, xen_coshare_entry_t *ents,
+          xen_coshare_stats_t *stats)
+{
+    int rc;
+
+    if ( op->pad0 || op->pad1 )
+        return -EINVAL;
+    cs_env_lock(e->env);
+    rc = cs_op_locked(e, caller, op, ents, stats);
+    cs_env_unlock(e->env);
+    return rc;
+}
+
+int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn)
+{
+    struct cs_domain *d;
+    int rc = -ENOENT;
+
+    cs_env_lock(e->env);
+    d = cs_domain_get(e, domid);
+    if ( d )
+        rc = cs_do_unshare(e, d, gfn);
+    cs_env_unlock(e->env);
+    return rc;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_rmap.c - shared frames, their refcount and reverse map.
+ *
+ * A frame's rmap is a ring of (domain, gfn) mappings, singly linked; the
+ * ring's head is the frame's owner, every other mapping is a frame saved
+ * and counts as its domain's bonus.  Any mapping is found in O(1) through
+ * the gfn map, and removed in O(1) without knowing its predecessor: the
+ * successor's contents move into the removed record, and the successor's
+ * record is freed instead.  So sharing degree never slows anything down.
+ */
+#include "cs_internal.h"
+
+uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
+                      uint16_t group, uint8_t flags)
+{
+    uint32_t fid = cs_slab_get(e, &e->frames);
+    struct cs_frame *f;
+
+    if ( fid == CS_NIL )
+        return CS_NIL;
+    f = cs_frame(e, fid);
+    f->hash_lo = (uint32_t)hash;
+    f->hash_hi = (uint32_t)(hash >> 32);
+    f->mfn_lo = (uint32_t)mfn;
+    f->mfn_hi = (uint8_t)(mfn >> 32);
+    f->flags = flags;
+    f->group = group;
+    cs_lh_insert(e, &e->index, fid);
+    cs_env_frame_set_tag(e->env, mfn, fid);
+    return fid;
+}
+
+int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
+                uint64_t gfn)
+{
+    uint32_t mid = cs_slab_get(e, &e->maps);
+    struct cs_frame *f = cs_frame(e, fid);
+    struct cs_mapping *m;
+
+    if ( mid == CS_NIL )
+        return -ENOMEM;
+    m = cs_map(e, mid);
+    m->gfn = (uint32_t)gfn;
+    m->dom = d->slot;
+    cs_lh_insert(e, &e->gfnmap, mid);
+
+    if ( f->rmap == CS_NIL )
+    {
+        m->rnext = mid;
+        f->rmap = mid;
+        d->owned++;
+    }
+    else
+    {
+        struct cs_mapping *head = cs_map(e, f->rmap);
+
+        m->rnext = head->rnext;
+        head->rnext = mid;
+        d->bonus++;
+        e->saved++;
+    }
+    f->refs++;
+    d->mappings++;
+    if ( gfn + 1 > d->gfn_top )
+        d->gfn_top = gfn + 1;
+    return 0;
+}
+
+struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
+                                 uint32_t mid)
+{
+    const struct cs_frame *f = cs_frame(e, fid);
+
+    if ( f->refs < 2 )
+        return NULL;
+    if ( mid != f->rmap )
+        return cs_dom_of_slot(e, cs_map(e, mid)->dom);
+    return cs_dom_of_slot(e, cs_map(e, cs_map(e, mid)->rnext)->dom);
+}
+
+cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
+{
+    struct cs_frame *f = cs_frame(e, fid);
+    struct cs_mapping *x = cs_map(e, mid);
+    struct cs_domain *d = cs_dom_of_slot(e, x->dom);
+    uint32_t nid = x->rnext;
+    cs_mfn_t mfn;
+
+    /* Ledger: who stops owning, whose bonus retires. */
+    if ( f->refs == 1 )
+        d->owned--;
+    else if ( mid == f->rmap )
+    {
+        struct cs_domain *heir = cs_dom_of_slot(e, cs_map(e, nid)->dom);
+
+        d->owned--;
+        heir->owned++;
+        heir->bonus--;
+        e->saved--;
+    }
+    else
+    {
+        d->bonus--;
+        e->saved--;
+    }
+    d->mappings--;
+    f->refs--;
+
+    cs_lh_remove(e, &e->gfnmap, mid);
+    if ( nid == mid )
+    {
+        f->rmap = CS_NIL;
+    }
+    else
+    {
+        struct cs_mapping *n = cs_map(e, nid);
+
+        /* Record mid takes over nid's place and identity. */
+        cs_lh_replace(e, &e->gfnmap, nid, mid);
+        x->gfn = n->gfn;
+        x->dom = n->dom;
+        x->rnext = n->rnext;
+        if ( f->rmap == nid )
+            f->rmap = mid;
+        mid = nid;
+    }
+    cs_map(e, mid)->dom = CS_MAP_FREE;
+    cs_slab_put(&e->maps, mid);
+
+    if ( f->refs )
+        return CS_INVALID_MFN;
+
+    mfn = cs_frame_mfn(f);
+    cs_lh_remove(e, &e->index, fid);
+    cs_env_frame_set_tag(e->env, mfn, CS_NIL);
+    cs_slab_put(&e->frames, fid);
+    return mfn;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_unshare.c - copy-on-write: a write to a shared gfn gives the domain a
+ * private frame again.  The last mapping takes the frame back without a
+ * copy; an all-zero frame is unshared into a zeroed frame, never copied.
+ * When the host has no free frame, the repayment ledger reclaims one.
+ */
+#include "cs_internal.h"
+
+int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
+{
+    uint32_t mid, fid;
+    struct cs_frame *f;
+    cs_mfn_t mfn, fresh;
+    void *dst;
+
+    if ( gfn > XEN_COSHARE_GFN_MAX )
+        return -ENOENT;
+    mid = cs_mapping_find(e, d->slot, gfn);
+    if ( mid == CS_NIL )
+        return -ENOENT;
+    if ( cs_env_p2m_query(e->env, d->domid, gfn, &mfn) != CS_P2M_SHARED )
+        return -EFAULT;
+    fid = cs_env_frame_tag(e->env, mfn);
+    if ( fid == CS_NIL || fid >= e->frames.next_new ||
+         cs_frame(e, fid)->refs == 0 )
+        return -EFAULT;
+    f = cs_frame(e, fid);
+
+    if ( f->refs == 1 )
+    {
+        mfn = cs_rmap_del(e, fid, mid);
+        CS_COUNT(e, d, cow_nocopy);
+        return cs_env_p2m_private(e->env, d->domid, gfn, mfn);
+    }
+
+    fresh = cs_env_frame_alloc(e->env);
+    if ( fresh == CS_INVALID_MFN )
+        fresh = cs_reclaim(e, cs_rmap_debtor(e, fid, mid));
+    if ( fresh == CS_INVALID_MFN )
+    {
+        CS_COUNT(e, d, cow_enomem);
+        return -ENOMEM;
+    }
+
+    dst = cs_env_frame_map(e->env, fresh);
+    if ( f->flags & CS_FRAME_ZERO )
+    {
+        memset(dst, 0, CS_PAGE_SIZE);
+        CS_COUNT(e, d, cow_zero);
+    }
+    else
+    {
+        void *src = cs_env_frame_map(e->env, mfn);
+
+        memcpy(dst, src, CS_PAGE_SIZE);
+        cs_env_frame_unmap(e->env, src);
+        CS_COUNT(e, d, cow_copy);
+    }
+    cs_env_frame_unmap(e->env, dst);
+
+    cs_rmap_del(e, fid, mid);
+    return cs_env_p2m_private(e->env, d->domid, gfn, fresh);
+}
+
+int cs_do_unhint(struct cs_engine *e, struct cs_domain *d,
+                 xen_coshare_entry_t *ents, uint32_t nr)
+{
+    uint32_t i;
+
+    cs_batch_begin(e);
+    for ( i = 0; i < nr; i++ )
+    {
+        xen_coshare_entry_t *ent = &ents[i];
+        int rc = cs_entry_check(e, d, ent);
+
+        if ( !rc && cs_mapping_find(e, d->slot, ent->gfn) == CS_NIL )
+        {
+            ent->result = XEN_COSHARE_RES_SKIPPED;
+            ent->error = XEN_COSHARE_SKIP_NOT_SHARED;
+            continue;
+        }
+        if ( !rc )
+            rc = cs_do_unshare(e, d, ent->gfn);
+        if ( rc )
+        {
+            ent->result = XEN_COSHARE_RES_ERROR;
+            ent->error = rc;
+            CS_COUNT(e, d, errors);
+            continue;
+        }
+        ent->result = XEN_COSHARE_RES_DONE;
+        ent->error = 0;
+        CS_COUNT(e, d, unhinted);
+    }
+    return 0;
+}

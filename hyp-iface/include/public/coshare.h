@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/******************************************************************************
+ * coshare.h
+ *
+ * Guest-hinted page sharing: sub-ops of XENMEM_sharing_op numbered after the
+ * stock ones (0..10).  A guest tells the hypervisor which of its pages are
+ * worth sharing; the hypervisor hashes and compares them itself.
+ *
+ * Include after xen.h (Xen: public/xen.h, tools: <xen/xen.h>, Linux: the
+ * module's compat header).  Every struct has a fixed size and explicit
+ * padding so that 32- and 64-bit callers agree; all padding must be zero.
+ *
+ * struct xen_coshare_op has the size and the op/domain prefix of
+ * struct xen_mem_sharing_op, so it travels through the same memory_op.
+ */
+
+#ifndef __XEN_PUBLIC_COSHARE_H__
+#define __XEN_PUBLIC_COSHARE_H__
+
+#define XEN_COSHARE_VERSION              0x00010000 /* major 1, minor 0 */
+
+/* Sub-ops of XENMEM_sharing_op. */
+#define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
+#define XENMEM_sharing_op_coshare_hint       12 /* guest, DOMID_SELF only  */
+#define XENMEM_sharing_op_coshare_unhint     13 /* guest, DOMID_SELF only  */
+#define XENMEM_sharing_op_coshare_vol_add    14 /* guest, DOMID_SELF only  */
+#define XENMEM_sharing_op_coshare_vol_del    15 /* guest, DOMID_SELF only  */
+#define XENMEM_sharing_op_coshare_stats      16 /* guest: self; dom0: any  */
+#define XENMEM_sharing_op_coshare_control    17 /* dom0 only               */
+#define XENMEM_sharing_op_coshare_group      18 /* dom0 only               */
+#define XENMEM_sharing_op_coshare_audit      19 /* dom0 only               */
+
+/* Hint classes: what the guest believes a page is. */
+#define XEN_COSHARE_CLASS_KERNEL_TEXT    0 /* kernel and module text       */
+#define XEN_COSHARE_CLASS_KERNEL_RODATA  1 /* kernel read-only data        */
+#define XEN_COSHARE_CLASS_PROCESS_TEXT   2 /* page cache of exec mappings  */
+#define XEN_COSHARE_CLASS_ZERO           3 /* free page: content is void,  */
+                                           /* treated as all-zero         */
+#define XEN_COSHARE_CLASS_NR             4
+
+/* Largest batch accepted by the batch ops (hint, unhint, vol_add/del). */
+#define XEN_COSHARE_BATCH_MAX            512
+
+/* Highest gfn coshare tracks (16 TiB of guest-physical space). */
+#define XEN_COSHARE_GFN_MAX              0xffffffffULL
+
+/* Sharing groups: 0 means "none"; a domain needs a group to hint. */
+#define XEN_COSHARE_GROUP_NONE           0
+#define XEN_COSHARE_GROUP_MAX            0xffff
+
+/* Per-entry outcome of a batch op (xen_coshare_entry.result). */
+#define XEN_COSHARE_RES_PENDING          0 /* not processed (op stopped)   */
+#define XEN_COSHARE_RES_SHARED           1 /* merged into an existing frame*/
+#define XEN_COSHARE_RES_INSERTED         2 /* new content, now shared r/o  */
+#define XEN_COSHARE_RES_SKIPPED          3 /* .error holds XEN_COSHARE_SKIP_* */
+#define XEN_COSHARE_RES_ERROR            4 /* .error holds -errno          */
+#define XEN_COSHARE_RES_DONE             5 /* unhint / vol_add / vol_del ok*/
+
+/* Why a hint was skipped (xen_coshare_entry.error when RES_SKIPPED). */
+#define XEN_COSHARE_SKIP_ALREADY         1 /* gfn already shared by coshare*/
+#define XEN_COSHARE_SKIP_NOT_RAM         2 /* not plain writable RAM       */
+#define XEN_COSHARE_SKIP_FOREIGN_SHARED  3 /* shared by the stock dom0 ops */
+#define XEN_COSHARE_SKIP_VOLATILE        4 /* gfn is in the volatile FIFO  */
+#define XEN_COSHARE_SKIP_NEED_VOLATILE   5 /* FIFO too short to repay more */
+#define XEN_COSHARE_SKIP_BUSY            6 /* page has extra references    */
+#define XEN_COSHARE_SKIP_NOT_SHARED      7 /* unhint: gfn was not shared   */
+
+/*
+ * One gfn of a batch.  Errors (RES_ERROR): -ERANGE gfn beyond the domain or
+ * XEN_COSHARE_GFN_MAX, -EEXIST gfn appears earlier in the same batch,
+ * -EBUSY (vol_add) gfn is shared, -ENOENT (vol_del) gfn not registered,
+ * -ENOSPC (vol_del) removal would leave the FIFO shorter than the bonus,
+ * -ENOMEM (unhint) no frame to unshare into, -EINVAL nonzero padding.
+ */
+struct xen_coshare_entry {
+    uint64_aligned_t gfn;   /* IN */
+    uint8_t  result;        /* OUT: XEN_COSHARE_RES_* */
+    uint8_t  pad[3];        /* IN: zero */
+    int32_t  error;         /* OUT: skip reason or -errno */
+};
+typedef struct xen_coshare_entry xen_coshare_entry_t;
+DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
+
+/*
+ * Batch ops: hint, unhint, vol_add, vol_del.  Returns 0 when every entry was
+ * processed (each with its own result), or -errno for the whole op:
+ * -E2BIG nr > XEN_COSHARE_BATCH_MAX, -EINVAL unknown class or nonzero pad,
+ * -EPERM domain is not DOMID_SELF, -EACCES hinting not enabled by dom0 or
+ * no sharing group.  .done counts processed entries.
+ */
+struct xen_coshare_batch {
+    uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
+    uint8_t  pad[3];        /* IN: zero */
+    uint32_t nr;            /* IN: entries */
+    uint32_t done;          /* OUT: entries processed */
+    uint32_t pad2;          /* IN: zero */
+    XEN_GUEST_HANDLE_64(xen_coshare_entry_t) entries;
+};
+
+struct xen_coshare_version {
+    uint32_t version;       /* OUT: XEN_COSHARE_VERSION */
+    uint32_t batch_max;     /* OUT: XEN_COSHARE_BATCH_MAX */
+    uint64_aligned_t gfn_max;   /* OUT: XEN_COSHARE_GFN_MAX */
+};
+
+/* Counters; for a domain or, with XEN_COSHARE_STATS_GLOBAL, the host. */
+struct xen_coshare_stats {
+    uint64_aligned_t hinted[XEN_COSHARE_CLASS_NR];   /* entries seen     */
+    uint64_aligned_t shared[XEN_COSHARE_CLASS_NR];   /* merged           */
+    uint64_aligned_t inserted[XEN_COSHARE_CLASS_NR]; /* new in index     */
+    uint64_aligned_t skipped[XEN_COSHARE_CLASS_NR];  /* any skip reason  */
+    uint64_aligned_t errors;        /* entries with RES_ERROR            */
+    uint64_aligned_t compare_fail;  /* equal hash, different content     */
+    uint64_aligned_t frames;        /* shared frames (host) / owned      */
+    uint64_aligned_t mappings;      /* gfns mapping a shared frame       */
+    uint64_aligned_t saved;         /* frames saved: sum(refs - 1)       */
+    uint64_aligned_t bonus;         /* domain's share of saved           */
+    uint64_aligned_t cow_copy;      /* unshare by copy                   */
+    uint64_aligned_t cow_zero;      /* unshare into a zeroed frame       */
+    uint64_aligned_t cow_nocopy;    /* last mapping taken back, no copy  */
+    uint64_aligned_t cow_enomem;    /* unshare found no frame at all     */
+    uint64_aligned_t reclaims;      /* volatile pages taken (from domain)*/
+    uint64_aligned_t fifo_depth;    /* volatile pages registered         */
+    uint64_aligned_t unhinted;      /* pages unshared on guest request   */
+    uint64_aligned_t meta_bytes;    /* engine metadata (global only)     */
+    uint32_t domains;               /* domains known (global only)       */
+    uint32_t flags;                 /* XEN_COSHARE_CTL_* state (domain)  */
+    uint32_t group;                 /* sharing group (domain)            */
+    uint32_t pad;
+};
+typedef struct xen_coshare_stats xen_coshare_stats_t;
+DEFINE_XEN_GUEST_HANDLE(xen_coshare_stats_t);
+
+#define XEN_COSHARE_STATS_GLOBAL         (1u << 0)
+
+struct xen_coshare_stats_op {
+    uint32_t flags;         /* IN: XEN_COSHARE_STATS_* */
+    uint32_t pad;           /* IN: zero */
+    XEN_GUEST_HANDLE_64(xen_coshare_stats_t) buf; /* OUT */
+};
+
+/*
+ * control: set or clear per-domain flags (dom0).  -EBUSY when setting REPAY
+ * for a domain whose FIFO is already shorter than its bonus.
+ */
+#define XEN_COSHARE_CTL_ENABLE           (1u << 0) /* guest may hint       */
+#define XEN_COSHARE_CTL_REPAY            (1u << 1) /* enforce FIFO >= bonus*/
+#define XEN_COSHARE_CTL_ALL              (XEN_COSHARE_CTL_ENABLE | \
+                                          XEN_COSHARE_CTL_REPAY)
+
+struct xen_coshare_control {
+    uint32_t set;           /* IN: flags to set */
+    uint32_t clear;         /* IN: flags to clear */
+    uint32_t flags;         /* OUT: resulting flags */
+    uint32_t pad;           /* IN: zero */
+};
+
+/* group: move a domain with no shared pages to a sharing group (dom0). */
+struct xen_coshare_group {
+    uint32_t group;         /* IN: 1..XEN_COSHARE_GROUP_MAX */
+    uint32_t pad;           /* IN: zero */
+};
+
+/* audit: check every engine invariant (dom0). */
+struct xen_coshare_audit {
+    uint32_t errors;        /* OUT: violations found */
+    uint32_t pad;
+    uint64_aligned_t frames;    /* OUT: frames checked */
+    uint64_aligned_t mappings;  /* OUT: mappings checked */
+};
+
+struct xen_coshare_op {
+    uint8_t  op;            /* XENMEM_sharing_op_coshare_* */
+    uint8_t  pad0;
+    domid_t  domain;        /* DOMID_SELF, or the target (dom0 ops) */
+    uint32_t pad1;
+    union {
+        struct xen_coshare_version version;
+        struct xen_coshare_batch batch;
+        struct xen_coshare_stats_op stats;
+        struct xen_coshare_control control;
+        struct xen_coshare_group group;
+        struct xen_coshare_audit audit;
+        uint64_aligned_t pad[5];    /* size of xen_mem_sharing_op's union */
+    } u;
+};
+typedef struct xen_coshare_op xen_coshare_op_t;
+DEFINE_XEN_GUEST_HANDLE(xen_coshare_op_t);
+
+#endif /* __XEN_PUBLIC_COSHARE_H__ */
+
+/*
+ * Local variables:
+ * mode: C
+ * c-file-style: "BSD"
+ * c-basic-offset: 4
+ * tab-width: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

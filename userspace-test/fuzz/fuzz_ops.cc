@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// fuzz_ops.cc - the op interpreter shared by the libFuzzer target and the
+// ctest replay: random hints, writes, volatile registrations, malformed
+// batches, control changes and teardowns, with audit after each one.
+#include "fuzz_ops.h"
+
+#include <vector>
+
+#include "content.h"
+
+namespace coshare::fuzz {
+
+using sim::Host;
+
+namespace {
+
+constexpr uint16_t kDomains = 3;
+constexpr uint64_t kPages = 48;
+
+struct Reader {
+    const uint8_t* p;
+    size_t n;
+    bool empty() const { return n == 0; }
+    uint8_t byte()
+    {
+        if (!n)
+            return 0;
+        --n;
+        return *p++;
+    }
+};
+
+}  // namespace
+
+std::string run_ops(const uint8_t* data, size_t size)
+{
+    Reader in{data, size};
+    // Small pool so that overcommit and reclaim happen; a mask of 0x3 on
+    // the hash forces collisions when the first byte says so.
+    uint8_t mode = in.byte();
+    Host host(kDomains * kPages + 24, (mode & 1) ? 0x3 : ~0ULL);
+    std::vector<bool> alive(kDomains + 1, false);
+    auto spawn = [&](uint16_t d) {
+        host.add_guest(d, kPages);
+        for (uint64_t g = 0; g < kPages; ++g)
+            host.fill(d, g, sim::random_page(g % 8 + (d == 3 ? 100 : 0)));
+        alive[d] = true;
+    };
+    for (uint16_t d = 1; d <= kDomains; ++d)
+        spawn(d);
+
+    for (unsigned step = 0; !in.empty() && step < 2000; ++step) {
+        uint8_t op = in.byte() % 9;
+        uint16_t d = 1 + in.byte() % kDomains;
+        if (!alive[d]) {
+            if (host.free_frames() >= kPages)
+                spawn(d);
+            continue;
+        }
+        switch (op) {
+        case 0:
+        case 1: {   // hint a small batch, sometimes malformed
+            uint8_t n = in.byte() % 12;
+            std::vector<xen_coshare_entry_t> ents(n);
+            for (auto& e : ents) {
+                e.gfn = in.byte() % (kPages + 4);
+                e.pad[0] = in.byte() == 0xff;
+            }
+            auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_hint,
+                                        in.byte() % 5, n);
+            host.op(d, false, o, ents.data());
+            break;
+        }
+        case 2: {   // a guest write
+            uint64_t g = in.byte() % kPages;
+            std::byte x{in.byte()};
+            if (host.p2m(d, g).type == CS_P2M_SHARED ||
+                host.p2m(d, g).type == CS_P2M_RAM) {
+                int rc = host.write(d, g, in.byte() % 64, {&x, 1});
+                if (rc && rc != -ENOMEM)
+                    return "write failed with " + std::to_string(rc);
+            }
+            break;
+        }
+        case 3:
+        case 4: {   // volatile add / del
+            std::vector<xen_coshare_entry_t> ents(1 + in.byte() % 4);
+            for (auto& e : ents)
+                e.gfn = in.byte() % kPages;
+            auto o = sim::make_batch_op(
+                op == 3 ? XENMEM_sharing_op_coshare_vol_add
+                        : XENMEM_sharing_op_coshare_vol_del,
+                0, static_cast<uint32_t>(ents.size()));
+            host.op(d, false, o, ents.data());
+            break;
+        }
+        case 5: {   // dom0: enable/disable/repay, group
+            xen_coshare_op_t o{};
+            o.op = XENMEM_sharing_op_coshare_control;
+            o.domain = d;
+            o.u.control.set = in.byte() & 3;
+            o.u.control.clear = in.byte() & 3 & ~o.u.control.set;
+            host.op(0, true, o);
+            xen_coshare_op_t g{};
+            g.op = XENMEM_sharing_op_coshare_group;
+            g.domain = d;
+            g.u.group.group = 1 + in.byte() % 2;
+            host.op(0, true, g);
+            break;
+        }
+        case 6: {   // unhint
+            std::vector<xen_coshare_entry_t> ents(1);
+            ents[0].gfn = in.byte() % kPages;
+            auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_unhint, 0, 1);
+            host.op(d, false, o, ents.data());
+            break;
+        }
+        case 7:     // another tenant takes or returns frames
+            if (in.byte() & 1)
+                host.hog(in.byte() % 16);
+            else
+                host.unhog();
+            break;
+        case 8:     // destroy, in small preemptible chunks
+            host.destroy_guest(d, 1 + in.byte() % 16);
+            alive[d] = false;
+            break;
+        }
+        std::vector<std::string> msgs;
+        if (host.audit(&msgs))
+            return "audit after op " + std::to_string(op) + ": " + msgs[0];
+    }
+    host.unhog();
+    return "";
+}
+
+}  // namespace coshare::fuzz

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// audit_test.cc - the audit finds each kind of injected corruption.
+#include "fixture.h"
+
+extern "C" {
+#include "cs_internal.h"
+}
+
+namespace coshare::test {
+namespace {
+
+class AuditTest : public HostTest {
+protected:
+    void SetUp() override
+    {
+        for (uint16_t d = 1; d <= 2; ++d) {
+            host().add_guest(d, 16);
+            ASSERT_EQ(host().enable(d, 1, true), 0);
+            for (uint64_t g = 0; g < 8; ++g)
+                host().fill(d, g, page_of(g));
+            host().vol_add(d, iota(8, 8));
+            host().hint(d, XEN_COSHARE_CLASS_PROCESS_TEXT, iota(0, 8));
+        }
+        ASSERT_EQ(host().audit(), 0u);
+    }
+    cs_engine* e() { return host().engine(); }
+    struct cs_frame* frame_of(uint16_t d, uint64_t gfn)
+    {
+        return cs_frame(e(), host().tag(host().p2m(d, gfn).mfn));
+    }
+    // Expects a report containing `what`, then undoes via `undo`.
+    void expect_found(const std::string& what)
+    {
+        std::vector<std::string> msgs;
+        EXPECT_GT(host().audit(&msgs), 0u);
+        bool found = std::any_of(msgs.begin(), msgs.end(), [&](auto& m) {
+            return m.find(what) != std::string::npos;
+        });
+        EXPECT_TRUE(found) << "no report containing '" << what << "'";
+    }
+};
+
+TEST_F(AuditTest, RefcountAgainstRmap)
+{
+    frame_of(1, 3)->refs++;
+    expect_found("rmap holds");
+    frame_of(1, 3)->refs--;
+}
+
+TEST_F(AuditTest, ContentChangedUnderShare)
+{
+    std::byte* p = host().frame(host().p2m(2, 4).mfn);
+    p[10] ^= std::byte{1};
+    expect_found("content changed");
+    p[10] ^= std::byte{1};
+}
+
+TEST_F(AuditTest, CrossGroupSharing)
+{
+    e()->dom[e()->slot_of[2]]->group = 9;
+    expect_found("shared by d2 of group 9");
+    e()->dom[e()->slot_of[2]]->group = 1;
+}
+
+TEST_F(AuditTest, IndexMissingFrame)
+{
+    uint32_t fid = host().tag(host().p2m(1, 5).mfn);
+    cs_lh_remove(e(), &e()->index, fid);
+    expect_found("missing from the content index");
+    cs_lh_insert(e(), &e()->index, fid);
+}
+
+TEST_F(AuditTest, P2mDisagreesWithRmap)
+{
+    auto saved = host().p2m(2, 6);
+    host().p2m(2, 6).mfn = host().p2m(2, 5).mfn;
+    expect_found("is not the frame");
+    host().p2m(2, 6) = saved;
+}
+
+TEST_F(AuditTest, FifoShorterThanBonus)
+{
+    auto* d = e()->dom[e()->slot_of[2]];
+    d->bonus += 100;
+    expect_found("shorter than bonus");
+    d->bonus -= 100;
+}
+
+TEST_F(AuditTest, TotalsDisagree)
+{
+    e()->saved++;
+    expect_found("saved:");
+    e()->saved--;
+}
+
+TEST_F(AuditTest, DuplicateContentNotMerged)
+{
+    // Make d2's private volatile page a second frame with d1's content.
+    host().fill(2, 9, page_of(3));
+    uint32_t vid = cs_volatile_find(e(), e()->slot_of[2], 9);
+    cs_volatile_unlink(e(), e()->dom[e()->slot_of[2]], vid);
+    uint64_t h = cs_hash_page(page_of(3).data());
+    cs_mfn_t mfn = host().p2m(2, 9).mfn;
+    uint32_t fid = cs_frame_new(e(), mfn, h, 1, 0);
+    ASSERT_EQ(cs_rmap_add(e(), fid, e()->dom[e()->slot_of[2]], 9), 0);
+    host().p2m(2, 9).type = CS_P2M_SHARED;
+    expect_found("same content, not merged");
+    host().p2m(2, 9).type = CS_P2M_RAM;
+    cs_mfn_t back = cs_rmap_del(e(), fid, cs_mapping_find(e(), e()->slot_of[2], 9));
+    EXPECT_EQ(back, mfn);
+    // Restore the FIFO entry.
+    host().vol_add(2, {9});
+}
+
+}  // namespace
+}  // namespace coshare::test

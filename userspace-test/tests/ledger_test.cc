@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// ledger_test.cc - the repayment ledger: FIFO >= bonus is enforced, and an
+// overcommitted copy-on-write storm is paid for entirely by reclaim.
+#include "fixture.h"
+
+namespace coshare::test {
+namespace {
+
+constexpr unsigned kText = XEN_COSHARE_CLASS_PROCESS_TEXT;
+
+TEST_F(HostTest, MergesWaitForVolatilePagesWhenRepaymentIsOn)
+{
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
+        for (uint64_t g = 0; g < 16; ++g)
+            host().fill(d, g, page_of(g));
+    }
+    host().hint(1, kText, iota(0, 16));
+    auto r = host().hint(2, kText, iota(0, 16));
+    EXPECT_EQ(count_result(r, XEN_COSHARE_RES_SKIPPED), 16u);
+    EXPECT_EQ(r[0].error, XEN_COSHARE_SKIP_NEED_VOLATILE);
+
+    auto v = host().vol_add(2, iota(32, 10));
+    EXPECT_EQ(count_result(v, XEN_COSHARE_RES_DONE), 10u);
+    r = host().hint(2, kText, iota(0, 16));
+    EXPECT_EQ(count_result(r, XEN_COSHARE_RES_SHARED), 10u);
+    auto s = host().stats(2);
+    EXPECT_EQ(s.bonus, 10u);
+    EXPECT_EQ(s.fifo_depth, 10u);
+
+    // Removing a volatile page now would leave the FIFO short.
+    std::vector<xen_coshare_entry_t> del(1);
+    del[0].gfn = 32;
+    ASSERT_EQ(host().batch(2, XENMEM_sharing_op_coshare_vol_del, 0, del), 0);
+    EXPECT_EQ(del[0].result, XEN_COSHARE_RES_ERROR);
+    EXPECT_EQ(del[0].error, -ENOSPC);
+}
+
+TEST_F(HostTest, RepaymentCannotBeSwitchedOnForAnUncoveredBonus)
+{
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 8);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        host().fill(d, 0, page_of(0));
+        host().hint(d, kText, {0});
+    }
+    EXPECT_EQ(host().stats(2).bonus, 1u);
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_control;
+    o.domain = 2;
+    o.u.control.set = XEN_COSHARE_CTL_REPAY;
+    EXPECT_EQ(host().op(0, true, o), -EBUSY);
+    host().vol_add(2, {5});
+    EXPECT_EQ(host().op(0, true, o), 0);
+    EXPECT_EQ(o.u.control.flags, unsigned(XEN_COSHARE_CTL_ALL));
+}
+
+TEST_F(HostTest, VolatileRegistrationErrors)
+{
+    host().add_guest(1, 8);
+    ASSERT_EQ(host().enable(1, 1), 0);
+    host().fill(1, 0, page_of(0));
+    host().hint(1, kText, {0});
+    host().p2m(1, 5).type = CS_P2M_OTHER;
+    auto r = host().vol_add(1, {0, 1, 1, 5, 8});
+    EXPECT_EQ(r[0].error, -EBUSY);     // shared
+    EXPECT_EQ(r[1].result, XEN_COSHARE_RES_DONE);
+    EXPECT_EQ(r[2].error, -EEXIST);    // twice in the batch
+    EXPECT_EQ(r[3].error, -EINVAL);    // not RAM
+    EXPECT_EQ(r[4].error, -ERANGE);    // beyond the domain
+    host().p2m(1, 5).type = CS_P2M_RAM;
+    auto h = host().hint(1, kText, {1});
+    EXPECT_EQ(h[0].error, XEN_COSHARE_SKIP_VOLATILE);
+    std::vector<xen_coshare_entry_t> del(2);
+    del[0].gfn = 1;
+    del[1].gfn = 2;
+    ASSERT_EQ(host().batch(1, XENMEM_sharing_op_coshare_vol_del, 0, del), 0);
+    EXPECT_EQ(del[0].result, XEN_COSHARE_RES_DONE);
+    EXPECT_EQ(del[1].error, -ENOENT);
+}
+
+// Four guests share everything, the saving is handed to a fifth tenant so
+// the host has no free frame left, then every guest writes every page.
+TEST_F(HostTest, OvercommittedCowStormIsPaidByReclaim)
+{
+    constexpr size_t kPages = 1024, kShared = 512;
+    make_host(4 * kPages + 64);
+    for (uint16_t d = 1; d <= 4; ++d) {
+        host().add_guest(d, kPages);
+        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
+        for (uint64_t g = 0; g < kShared; ++g)
+            host().fill(d, g, page_of(g % 256));   // 2 copies inside too
+        host().vol_add(d, iota(kShared, kShared));
+        host().hint(d, kText, iota(0, kShared));
+    }
+    auto before = host().global_stats();
+    EXPECT_EQ(before.saved, 4 * kShared - 256);
+    EXPECT_EQ(host().audit(), 0u);
+    host().hog(host().free_frames());           // the fifth tenant
+    ASSERT_EQ(host().free_frames(), 0u);
+
+    const std::byte x{0x42};
+    for (uint16_t d = 1; d <= 4; ++d)
+        for (uint64_t g = 0; g < kShared; ++g)
+            ASSERT_EQ(host().write(d, g, 17, {&x, 1}), 0)
+                << "d" << d << " gfn " << g << " not paid";
+    auto after = host().global_stats();
+    EXPECT_EQ(after.cow_enomem, 0u);
+    EXPECT_EQ(after.saved, 0u);
+    EXPECT_EQ(after.reclaims, before.saved);
+    EXPECT_EQ(after.cow_copy + after.cow_nocopy, 4 * kShared);
+    for (uint16_t d = 1; d <= 4; ++d) {
+        Page expect = page_of(7);
+        expect[17] = x;
+        EXPECT_TRUE(same(host().read(d, 7), expect));
+    }
+}
+
+// The same storm without repayment: the host runs out and faults fail,
+// which is what crashes domains in stock Xen.
+TEST_F(HostTest, CowStormWithoutRepaymentRunsOut)
+{
+    make_host(2 * 256 + 16);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 256);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        for (uint64_t g = 0; g < 256; ++g)
+            host().fill(d, g, page_of(g));
+        host().hint(d, kText, iota(0, 256));
+    }
+    host().hog(host().free_frames());
+    const std::byte x{1};
+    int failures = 0;
+    for (uint64_t g = 0; g < 256; ++g)
+        failures += host().write(1, g, 0, {&x, 1}) == -ENOMEM;
+    EXPECT_EQ(failures, 256);
+    EXPECT_EQ(host().global_stats().cow_enomem, 256u);
+}
+
+}  // namespace
+}  // namespace coshare::test

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// share_test.cc - what shares and what must never share.
+#include "fixture.h"
+
+namespace coshare::test {
+namespace {
+
+constexpr unsigned kText = XEN_COSHARE_CLASS_PROCESS_TEXT;
+
+TEST_F(HostTest, IdenticalPagesShareAcrossGuests)
+{
+    for (uint16_t d = 1; d <= 3; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, 7), 0);
+        for (uint64_t g = 0; g < 32; ++g)
+            host().fill(d, g, page_of(g));
+    }
+    size_t before = host().free_frames();
+    auto r1 = host().hint(1, kText, iota(0, 32));
+    EXPECT_EQ(count_result(r1, XEN_COSHARE_RES_INSERTED), 32u);
+    for (uint16_t d = 2; d <= 3; ++d) {
+        auto r = host().hint(d, kText, iota(0, 32));
+        EXPECT_EQ(count_result(r, XEN_COSHARE_RES_SHARED), 32u);
+    }
+    EXPECT_EQ(host().free_frames(), before + 64);
+    auto s = host().global_stats();
+    EXPECT_EQ(s.saved, 64u);
+    EXPECT_EQ(s.frames, 32u);
+    EXPECT_EQ(s.mappings, 96u);
+    for (uint16_t d = 1; d <= 3; ++d)
+        for (uint64_t g = 0; g < 32; ++g) {
+            EXPECT_EQ(host().p2m(d, g).type, CS_P2M_SHARED);
+            EXPECT_TRUE(same(host().read(d, g), page_of(g)));
+        }
+    auto again = host().hint(2, kText, iota(0, 4));
+    EXPECT_EQ(count_result(again, XEN_COSHARE_RES_SKIPPED), 4u);
+    EXPECT_EQ(again[0].error, XEN_COSHARE_SKIP_ALREADY);
+}
+
+TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
+{
+    make_host(4096, /*mask=*/0);   // every page hashes to 0
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 40);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        for (uint64_t g = 0; g < 40; ++g)
+            host().fill(d, g, page_of(d * 1000 + g));
+    }
+    host().fill(2, 39, page_of(1000 + 39));   // one real duplicate
+    auto r1 = host().hint(1, kText, iota(0, 40));
+    auto r2 = host().hint(2, kText, iota(0, 40));
+    EXPECT_EQ(count_result(r1, XEN_COSHARE_RES_INSERTED), 40u);
+    EXPECT_EQ(count_result(r2, XEN_COSHARE_RES_INSERTED), 39u);
+    EXPECT_EQ(r2[39].result, XEN_COSHARE_RES_SHARED);
+    auto s = host().global_stats();
+    EXPECT_EQ(s.saved, 1u);
+    EXPECT_GT(s.compare_fail, 40u * 39u / 2);   // the compares were done
+    for (uint16_t d = 1; d <= 2; ++d)
+        for (uint64_t g = 0; g < 39; ++g)
+            EXPECT_TRUE(same(host().read(d, g), page_of(d * 1000 + g)));
+}
+
+TEST_F(HostTest, GroupsIsolateTenants)
+{
+    for (uint16_t d = 1; d <= 3; ++d) {
+        host().add_guest(d, 16);
+        ASSERT_EQ(host().enable(d, d == 3 ? 2 : 1), 0);
+        for (uint64_t g = 0; g < 16; ++g)
+            host().fill(d, g, page_of(g));
+    }
+    host().hint(1, kText, iota(0, 16));
+    auto r2 = host().hint(2, kText, iota(0, 16));
+    auto r3 = host().hint(3, kText, iota(0, 16));
+    EXPECT_EQ(count_result(r2, XEN_COSHARE_RES_SHARED), 16u);
+    EXPECT_EQ(count_result(r3, XEN_COSHARE_RES_INSERTED), 16u);
+    for (uint64_t g = 0; g < 16; ++g)
+        EXPECT_NE(host().p2m(3, g).mfn, host().p2m(1, g).mfn);
+    // A domain that shares cannot change group.
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_group;
+    o.domain = 3;
+    o.u.group.group = 1;
+    EXPECT_EQ(host().op(0, true, o), -EBUSY);
+}
+
+TEST_F(HostTest, ZeroClassPagesShareOneZeroFrame)
+{
+    host().add_guest(1, 300);
+    host().add_guest(2, 300);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        ASSERT_EQ(host().enable(d, 1), 0);
+        for (uint64_t g = 0; g < 300; ++g)
+            host().fill(d, g, page_of(d * 7777 + g));   // garbage: free
+    }
+    host().hint(1, XEN_COSHARE_CLASS_ZERO, iota(0, 300));
+    host().hint(2, XEN_COSHARE_CLASS_ZERO, iota(0, 300));
+    auto s = host().global_stats();
+    EXPECT_EQ(s.frames, 1u);
+    EXPECT_EQ(s.saved, 599u);
+    static const Page zero{};
+    EXPECT_TRUE(same(host().read(2, 123), zero));
+    // A text page that happens to be zero joins the same frame.
+    host().add_guest(3, 1);
+    ASSERT_EQ(host().enable(3, 1), 0);
+    auto r = host().hint(3, kText, {0});
+    EXPECT_EQ(r[0].result, XEN_COSHARE_RES_SHARED);
+}
+
+// Real files of this machine in four guests; the engine must save exactly
+// what an independent full-content count says is possible.
+TEST_F(HostTest, RealContentMatchesFullContentOracle)
+{
+    auto files = sim::find_real_files();
+    ASSERT_GT(files.count(), 3u) << "no real files found to build guests";
+    std::vector<sim::GuestImage> images;
+    for (unsigned i = 0; i < 4; ++i)
+        images.push_back(sim::make_guest_image(i, files, 200, 800, 42));
+    size_t pages = 0;
+    for (const auto& g : images)
+        pages = std::max(pages, g.pages());
+    make_host(4 * pages + 1024);
+    for (unsigned i = 0; i < 4; ++i) {
+        uint16_t d = static_cast<uint16_t>(i + 1);
+        auto gfns = sim::load_image(host(), d, images[i], pages);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        for (unsigned c = 0; c < XEN_COSHARE_CLASS_NR; ++c)
+            host().hint(d, c, gfns[c]);
+    }
+    std::vector<const sim::GuestImage*> ptrs;
+    for (const auto& g : images)
+        ptrs.push_back(&g);
+    uint64_t oracle = sim::oracle_saved(ptrs);
+    EXPECT_GT(oracle, 3 * 800u);
+    EXPECT_EQ(host().global_stats().saved, oracle);
+    // Every guest still reads its own content.
+    for (unsigned i = 0; i < 4; ++i) {
+        uint64_t gfn = 0;
+        for (const auto& r : images[i].regions) {
+            for (const auto& p : r.pages) {
+                if (r.cls != XEN_COSHARE_CLASS_ZERO) {
+                    ASSERT_TRUE(same(host().read(i + 1, gfn), p))
+                        << r.name << " gfn " << gfn;
+                }
+                ++gfn;
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace coshare::test
