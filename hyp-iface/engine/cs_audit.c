@@ -47,7 +47,7 @@ static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
     void *va = cs_env_frame_map(e->env, cs_frame_mfn(f));
     uint32_t id;
 
-    if ( (cs_hash_page(va) & e->cfg.hash_mask) != cs_frame_hash(f) )
+    if ( cs_content_hash(e, va) != cs_frame_hash(f) )
         cs_bad(c, "frame %u: content changed under its hash", fid);
     if ( (f->flags & CS_FRAME_ZERO) &&
          memcmp(va, cs_zero_page, CS_PAGE_SIZE) )
@@ -123,7 +123,7 @@ static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
             cs_bad(c, "frame %u: group %u shared by d%u of group %u",
                    fid, f->group, d->domid, d->group);
         if ( cs_mapping_find(e, m->dom, m->gfn) != mid )
-            cs_bad(c, "frame %u: d%u gfn %#x not in the gfn map", fid,
+            cs_bad(c, "frame %u: d%u gfn %#x not in the gfn table", fid,
                    d->domid, m->gfn);
         if ( cs_env_p2m_query(e->env, d->domid, m->gfn, &pm) !=
              CS_P2M_SHARED || pm != mfn )
@@ -156,7 +156,7 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
             continue;
         }
         if ( cs_volatile_find(e, d->slot, v->gfn) != vid )
-            cs_bad(c, "d%u: volatile gfn %#x not in the volatile map",
+            cs_bad(c, "d%u: volatile gfn %#x not in the gfn table",
                    d->domid, v->gfn);
         if ( cs_mapping_find(e, d->slot, v->gfn) != CS_NIL )
             cs_bad(c, "d%u: volatile gfn %#x is also shared", d->domid,
@@ -175,6 +175,51 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
                (unsigned long long)d->bonus);
 }
 
+/* Every gfn-table entry names a live record of this (domain, gfn). */
+static void cs_audit_gt(struct cs_audit_ctx *c, const struct cs_domain *d,
+                        uint64_t *maps, uint64_t *vols)
+{
+    struct cs_engine *e = c->e;
+    uint32_t l, i;
+
+    for ( l = 0; l < d->gt.nleaves; l++ )
+    {
+        unsigned int used = 0;
+
+        if ( !d->gt.leaf[l] )
+            continue;
+        for ( i = 0; i < CS_GT_LEAF; i++ )
+        {
+            uint32_t v = d->gt.leaf[l][i], id = v & ~CS_GT_VOLATILE;
+            uint64_t gfn = ((uint64_t)l << CS_GT_LEAF_SHIFT) | i;
+            bool vol = v & CS_GT_VOLATILE;
+            const struct cs_slab *s = vol ? &e->vols : &e->maps;
+            uint32_t rgfn;
+            uint16_t rdom;
+
+            if ( !v )
+                continue;
+            used++;
+            if ( id >= s->next_new )
+            {
+                cs_bad(c, "d%u gfn %#llx: bad record %u", d->domid,
+                       (unsigned long long)gfn, id);
+                continue;
+            }
+            rgfn = vol ? cs_vol(e, id)->gfn : cs_map(e, id)->gfn;
+            rdom = vol ? cs_vol(e, id)->dom : cs_map(e, id)->dom;
+            if ( rdom != d->slot || rgfn != gfn )
+                cs_bad(c, "d%u gfn %#llx: gfn table names %s %u of slot %u "
+                       "gfn %#x", d->domid, (unsigned long long)gfn,
+                       vol ? "volatile" : "mapping", id, rdom, rgfn);
+            (*(vol ? vols : maps))++;
+        }
+        if ( used != d->gt.used[l] )
+            cs_bad(c, "d%u: gfn table leaf %u counts %u, holds %u",
+                   d->domid, l, d->gt.used[l], used);
+    }
+}
+
 unsigned int cs_audit_locked(struct cs_engine *e,
                              struct xen_coshare_audit *res,
                              cs_audit_report_t *report, void *arg)
@@ -182,6 +227,7 @@ unsigned int cs_audit_locked(struct cs_engine *e,
     struct cs_audit_ctx c = { .e = e, .report = report, .arg = arg };
     uint64_t *owned, *bonus, *maps;
     uint64_t frames = 0, mappings = 0, saved = 0, vols = 0;
+    uint64_t gt_maps = 0, gt_vols = 0;
     size_t sz = CS_MAX_DOMAINS * sizeof(uint64_t);
     uint32_t fid, vid, slot;
 
@@ -211,10 +257,9 @@ unsigned int cs_audit_locked(struct cs_engine *e,
     if ( e->index.count != e->frames.live )
         cs_bad(&c, "index holds %u frames, slab %u", e->index.count,
                e->frames.live);
-    if ( mappings != e->maps.live || e->gfnmap.count != e->maps.live )
-        cs_bad(&c, "mappings: %llu in rmaps, %u in gfn map, %u live",
-               (unsigned long long)mappings, e->gfnmap.count,
-               e->maps.live);
+    if ( mappings != e->maps.live )
+        cs_bad(&c, "mappings: %llu in rmaps, %u live",
+               (unsigned long long)mappings, e->maps.live);
     if ( saved != e->saved )
         cs_bad(&c, "saved: rmaps give %llu, counter %llu",
                (unsigned long long)saved, (unsigned long long)e->saved);
@@ -230,7 +275,7 @@ unsigned int cs_audit_locked(struct cs_engine *e,
                        (unsigned long long)maps[slot]);
             continue;
         }
-        if ( d->slot != slot || e->slot_of[d->domid] != slot )
+        if ( d->slot != slot || cs_domain_get(e, d->domid) != d )
             cs_bad(&c, "d%u: slot tables disagree", d->domid);
         if ( d->owned != owned[slot] || d->bonus != bonus[slot] ||
              d->mappings != maps[slot] )
@@ -243,14 +288,19 @@ unsigned int cs_audit_locked(struct cs_engine *e,
                    (unsigned long long)bonus[slot],
                    (unsigned long long)maps[slot]);
         cs_audit_fifo(&c, d);
+        cs_audit_gt(&c, d, &gt_maps, &gt_vols);
     }
 
     for ( vid = e->gfifo_head; vid != CS_NIL && vols <= e->vols.live;
           vid = cs_vol(e, vid)->gnext )
         vols++;
-    if ( vols != e->vols.live || e->volmap.count != e->vols.live )
-        cs_bad(&c, "volatile: %llu in host FIFO, %u in map, %u live",
-               (unsigned long long)vols, e->volmap.count, e->vols.live);
+    if ( vols != e->vols.live )
+        cs_bad(&c, "volatile: %llu in host FIFO, %u live",
+               (unsigned long long)vols, e->vols.live);
+    if ( gt_maps != e->maps.live || gt_vols != e->vols.live )
+        cs_bad(&c, "gfn tables hold %llu mappings, %llu volatile; live "
+               "%u, %u", (unsigned long long)gt_maps,
+               (unsigned long long)gt_vols, e->maps.live, e->vols.live);
 
     cs_env_free(e->env, owned, 3 * sz);
 

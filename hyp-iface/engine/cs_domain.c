@@ -3,23 +3,62 @@
  * cs_domain.c - the engine's view of domains: dom0's controls (enable,
  * repayment, sharing group), per-domain counters and teardown.
  *
- * Teardown walks the domain's gfns with a work budget and a saved
+ * Teardown walks the domain's gfn table with a work budget and a saved
  * position, so the hypervisor can preempt it (hypercall continuation);
  * each removal is O(1) whatever the frame's sharing degree.
  */
 #include "cs_internal.h"
 
+/* domid -> slot: a small linear-probing table of slot + 1 (0 = empty). */
+#define CS_SLOT_MASK (2 * CS_MAX_DOMAINS - 1)
+
+static unsigned int cs_slot_home(uint16_t domid)
+{
+    return (domid * 0x9e37u) & CS_SLOT_MASK;
+}
+
 struct cs_domain *cs_domain_get(const struct cs_engine *e, uint16_t domid)
 {
-    if ( domid >= CS_DOMID_LIMIT || e->slot_of[domid] == CS_NO_SLOT )
-        return NULL;
-    return e->dom[e->slot_of[domid]];
+    unsigned int i;
+
+    for ( i = cs_slot_home(domid); e->slot_hash[i];
+          i = (i + 1) & CS_SLOT_MASK )
+    {
+        struct cs_domain *d = e->dom[e->slot_hash[i] - 1];
+
+        if ( d->domid == domid )
+            return d;
+    }
+    return NULL;
+}
+
+static void cs_slot_remove(struct cs_engine *e, const struct cs_domain *d)
+{
+    unsigned int i = cs_slot_home(d->domid), j;
+
+    while ( e->slot_hash[i] != d->slot + 1 )
+        i = (i + 1) & CS_SLOT_MASK;
+    /* Backward-shift deletion keeps every probe sequence unbroken. */
+    for ( j = (i + 1) & CS_SLOT_MASK; e->slot_hash[j];
+          j = (j + 1) & CS_SLOT_MASK )
+    {
+        unsigned int home =
+            cs_slot_home(e->dom[e->slot_hash[j] - 1]->domid);
+
+        if ( ((j - home) & CS_SLOT_MASK) >= ((j - i) & CS_SLOT_MASK) )
+        {
+            e->slot_hash[i] = e->slot_hash[j];
+            i = j;
+        }
+    }
+    e->slot_hash[i] = 0;
 }
 
 struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
                                           uint16_t domid)
 {
     struct cs_domain *d = cs_domain_get(e, domid);
+    unsigned int i;
     uint16_t slot;
 
     if ( d || domid >= CS_DOMID_LIMIT )
@@ -35,15 +74,19 @@ struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
     d->slot = slot;
     d->fifo_head = d->fifo_tail = CS_NIL;
     e->dom[slot] = d;
-    e->slot_of[domid] = slot;
+    for ( i = cs_slot_home(domid); e->slot_hash[i];
+          i = (i + 1) & CS_SLOT_MASK )
+        ;
+    e->slot_hash[i] = slot + 1;
     e->ndoms++;
     return d;
 }
 
 static void cs_domain_free(struct cs_engine *e, struct cs_domain *d)
 {
+    cs_gt_fini(e, d);
+    cs_slot_remove(e, d);
     e->dom[d->slot] = NULL;
-    e->slot_of[d->domid] = CS_NO_SLOT;
     e->ndoms--;
     cs_meta_free(e, d, sizeof(*d));
 }
@@ -55,6 +98,9 @@ static unsigned long cs_teardown_gfn(struct cs_engine *e,
     unsigned long work = 0;
     uint32_t mid = cs_mapping_find(e, d->slot, gfn);
     uint32_t vid = cs_volatile_find(e, d->slot, gfn);
+
+    if ( mid == CS_NIL && vid == CS_NIL )
+        return 0;
 
     if ( mid != CS_NIL )
     {
@@ -93,7 +139,9 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
 
     while ( d->mappings || d->fifo_len )
     {
-        if ( d->teardown_gfn >= d->gfn_top )
+        uint64_t l = d->teardown_gfn >> CS_GT_LEAF_SHIFT;
+
+        if ( l >= d->gt.nleaves )
             break;          /* nothing left to find: counters say otherwise */
         if ( *budget == 0 )
         {
@@ -101,6 +149,11 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
             goto out;
         }
         (*budget)--;
+        if ( !d->gt.leaf[l] )
+        {
+            d->teardown_gfn = (l + 1) << CS_GT_LEAF_SHIFT;
+            continue;
+        }
         *budget -= min_t(unsigned long, *budget,
                          cs_teardown_gfn(e, d, d->teardown_gfn));
         d->teardown_gfn++;

@@ -21,7 +21,13 @@ struct cs_engine;
 struct cs_config {
     /* ANDed into every content hash; 0 forces all pages to collide. */
     uint64_t hash_mask;
+    /* Keys the content hash; the hypervisor picks a secret one per boot. */
+    uint64_t hash_seed;
+    /* Full compares one lookup may make (0: CS_DEFAULT_MAX_COMPARES). */
+    uint32_t max_compares;
 };
+
+#define CS_DEFAULT_MAX_COMPARES 16
 
 /* Who issues an op: the hypervisor's view of the calling domain. */
 struct cs_caller {

@@ -1,42 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cs_hash.c - page content hash: four independent multiply-rotate lanes
- * over 64-bit words, folded and finalised.  Runs near memory bandwidth in
+ * cs_hash.c - page content hash.  Each 16-byte block, keyed by its
+ * position and the seed, goes through one 64x64->128-bit multiply whose
+ * halves are folded (an NH-style universal hash); two independent sums
+ * keep the multiplier busy, so the hash runs near memory bandwidth in
  * scalar code.  It is a filter, not a proof: equal hashes are always
- * confirmed by a full compare before pages share.
+ * confirmed by a full compare before pages share.  Hypervisors pass a
+ * secret per-boot seed so that guests cannot aim collisions.
  */
 #include "cs_hash.h"
 
-#define CS_P1 0x9e3779b185ebca87ULL
-#define CS_P2 0xc2b2ae3d27d4eb4fULL
-#define CS_P3 0x165667b19e3779f9ULL
+#define CS_K0 0xa0761d6478bd642fULL
+#define CS_K1 0xe7037ed1a0b428dbULL
+#define CS_K2 0x8ebc6af09c88c6e3ULL
+#define CS_K3 0x589965cc75374cc3ULL
+#define CS_KP 0x9e3779b97f4a7c15ULL
 
-static inline uint64_t cs_rotl(uint64_t x, unsigned int r)
+static inline uint64_t cs_mum(uint64_t a, uint64_t b)
 {
-    return (x << r) | (x >> (64 - r));
+    unsigned __int128 r = (unsigned __int128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint64_t cs_lane(uint64_t acc, uint64_t word)
-{
-    acc += word * CS_P2;
-    acc = cs_rotl(acc, 31);
-    return acc * CS_P1;
-}
-
-uint64_t cs_hash_page(const void *page)
+uint64_t cs_hash_page_seeded(const void *page, uint64_t seed)
 {
     const uint64_t *w = page;
-    uint64_t a = CS_P1 + CS_P2, b = CS_P2, c = 0, d = -CS_P1;
+    uint64_t a = seed, b = ~seed, pos = seed ^ CS_K0;
     unsigned int i;
 
     for ( i = 0; i < 4096 / 8; i += 4 )
     {
-        a = cs_lane(a, w[i]);
-        b = cs_lane(b, w[i + 1]);
-        c = cs_lane(c, w[i + 2]);
-        d = cs_lane(d, w[i + 3]);
+        a += cs_mum(w[i] ^ pos, w[i + 1] ^ CS_K1);
+        b += cs_mum(w[i + 2] ^ pos ^ CS_K2, w[i + 3] ^ CS_K3);
+        pos += CS_KP;
     }
+    return cs_mix64(a ^ ((b << 32) | (b >> 32)) ^ seed);
+}
 
-    return cs_mix64(cs_rotl(a, 1) + cs_rotl(b, 7) + cs_rotl(c, 12) +
-                    cs_rotl(d, 18) + 4096 * CS_P3);
+uint64_t cs_hash_page(const void *page)
+{
+    return cs_hash_page_seeded(page, 0);
 }

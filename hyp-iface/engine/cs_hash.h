@@ -21,7 +21,9 @@
 extern "C" {
 #endif
 
-/* Hash of one 4096-byte page (8-byte aligned). */
+/* Hash of one 4096-byte page (8-byte aligned), under a seed. */
+uint64_t cs_hash_page_seeded(const void *page, uint64_t seed);
+/* The same with seed 0: guest fingerprints and tools. */
 uint64_t cs_hash_page(const void *page);
 
 /* Finalising mix of a 64-bit value; also keys the engine's tables. */

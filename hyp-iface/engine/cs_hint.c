@@ -35,14 +35,18 @@ bool cs_batch_seen(struct cs_engine *e, uint64_t gfn)
     return false;
 }
 
+#define CS_TOO_MANY_COLLISIONS 0xffffffffu
+
 /*
  * The frame of d's group holding exactly the content at va (or, for a
- * logically zero page, va == NULL, all-zero content), or CS_NIL.
+ * logically zero page, va == NULL, all-zero content), CS_NIL, or
+ * CS_TOO_MANY_COLLISIONS when max_compares full compares all failed.
  */
 static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
                                uint64_t hash, const void *va)
 {
     uint32_t fid = cs_lh_first(e, &e->index, cs_index_key(hash, d->group));
+    uint32_t compares = 0;
 
     for ( ; fid != CS_NIL; fid = cs_frame(e, fid)->hnext )
     {
@@ -55,8 +59,11 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
             same = f->flags & CS_FRAME_ZERO;
         else
         {
-            void *fva = cs_env_frame_map(e->env, cs_frame_mfn(f));
+            void *fva;
 
+            if ( compares++ == e->cfg.max_compares )
+                return CS_TOO_MANY_COLLISIONS;
+            fva = cs_env_frame_map(e->env, cs_frame_mfn(f));
             same = !memcmp(va, fva, CS_PAGE_SIZE);
             cs_env_frame_unmap(e->env, fva);
         }
@@ -115,14 +122,20 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
     }
 
     if ( zero_class )
-        hash = e->zero_hash & e->cfg.hash_mask;
+        hash = e->zero_hash;
     else
     {
         va = cs_env_frame_map(e->env, mfn);
-        hash = cs_hash_page(va) & e->cfg.hash_mask;
+        hash = cs_content_hash(e, va);
     }
 
     fid = cs_index_match(e, d, hash, va);
+    if ( fid == CS_TOO_MANY_COLLISIONS )
+    {
+        cs_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);
+        rc = 0;
+        goto out;
+    }
     if ( fid != CS_NIL )
     {
         struct cs_frame *f;
@@ -157,8 +170,7 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
             memset(va, 0, CS_PAGE_SIZE);
             flags = CS_FRAME_ZERO;
         }
-        else if ( hash == (e->zero_hash & e->cfg.hash_mask) &&
-                  cs_page_is_zero(va) )
+        else if ( hash == e->zero_hash && cs_page_is_zero(va) )
             flags = CS_FRAME_ZERO;
 
         fid = cs_frame_new(e, mfn, hash, d->group, flags);
@@ -194,6 +206,26 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
     return rc;
 }
 
+/*
+ * Starts loading the page a later entry will hash, so that its memory
+ * streams in while this entry's candidate frame is being compared.
+ */
+static void cs_prefetch_gfn(struct cs_engine *e, struct cs_domain *d,
+                            uint64_t gfn)
+{
+    cs_mfn_t mfn;
+    const char *va;
+    unsigned int off;
+
+    if ( gfn >= cs_env_gfn_end(e->env, d->domid) ||
+         cs_env_p2m_query(e->env, d->domid, gfn, &mfn) != CS_P2M_RAM )
+        return;
+    va = cs_env_frame_map(e->env, mfn);
+    for ( off = 0; off < CS_PAGE_SIZE; off += 64 )
+        __builtin_prefetch(va + off);
+    cs_env_frame_unmap(e->env, (void *)va);
+}
+
 int cs_do_hint(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
                xen_coshare_entry_t *ents, uint32_t nr)
 {
@@ -204,6 +236,9 @@ int cs_do_hint(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     {
         xen_coshare_entry_t *ent = &ents[i];
         int rc = cs_entry_check(e, d, ent);
+
+        if ( i + 1 < nr && cls != XEN_COSHARE_CLASS_ZERO )
+            cs_prefetch_gfn(e, d, ents[i + 1].gfn);
 
         CS_COUNT(e, d, hinted[cls]);
         if ( !rc )

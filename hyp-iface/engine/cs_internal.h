@@ -5,10 +5,9 @@
  *
  * Records live in slabs and refer to each other by 32-bit ids (0 = none),
  * which keeps them small and stable.  Sizes, per record:
- *   frame 28 bytes: one per shared host frame;
- *   mapping 16 bytes: one per guest gfn that maps a shared frame;
- *   volatile 28 bytes: one per registered volatile gfn;
- * plus about 2 bytes per record of hash-bucket heads.
+ *   frame 28 bytes, plus 2 of hash-bucket heads: one per shared frame;
+ *   mapping 12 bytes, plus 4 in the gfn table: one per shared gfn;
+ *   volatile 24 bytes, plus 4 in the gfn table: one per volatile gfn.
  */
 #ifndef COSHARE_CS_INTERNAL_H
 #define COSHARE_CS_INTERNAL_H
@@ -25,12 +24,11 @@ extern "C" {
 
 #define CS_NIL            0u
 #define CS_MAX_DOMAINS    1024u       /* domains known at once */
-#define CS_NO_SLOT        0xffffu
 #define CS_DOMID_LIMIT    0x7ff0u     /* DOMID_FIRST_RESERVED */
 
 /* ---- slab: fixed-size records addressed by 32-bit ids ---------------- */
 
-#define CS_SLAB_SEG_SHIFT 12
+#define CS_SLAB_SEG_SHIFT 10
 #define CS_SLAB_SEG_RECS  (1u << CS_SLAB_SEG_SHIFT)
 
 struct cs_slab {
@@ -44,18 +42,16 @@ struct cs_slab {
 
 /* ---- linear-hashing table over slab records --------------------------- */
 
-enum cs_kind { CS_KIND_FRAME, CS_KIND_MAPPING, CS_KIND_VOLATILE };
-
 #define CS_LH_SEG_SHIFT   10
 #define CS_LH_SEG_BUCKETS (1u << CS_LH_SEG_SHIFT)
 #define CS_LH_LOAD        2u        /* records per bucket before a split */
 
 /*
- * Grows one bucket at a time (Litwin's linear hashing), so no insert ever
- * rehashes the whole table: no pause, whatever the size.
+ * The content index: frames chained by hnext.  Grows one bucket at a time
+ * (Litwin's linear hashing), so no insert ever rehashes the whole table: no
+ * pause, whatever the size.
  */
 struct cs_lhash {
-    enum cs_kind kind;
     uint32_t **dir;         /* segments of bucket heads */
     uint32_t dir_cap, nsegs;
     uint32_t round;         /* buckets at the start of this round */
@@ -85,16 +81,29 @@ struct cs_mapping {
     uint16_t dom;               /* domain slot */
     uint16_t spare;
     uint32_t rnext;             /* rmap ring, singly linked */
-    uint32_t hnext;             /* gfn-map chain */
 };
 
 struct cs_volatile {
     uint32_t gfn;
     uint16_t dom;               /* domain slot; CS_MAP_FREE when free */
     uint16_t spare;
-    uint32_t hnext;             /* volatile-map chain */
     uint32_t dnext, dprev;      /* the domain's FIFO, oldest first */
     uint32_t gnext, gprev;      /* host-wide FIFO, oldest first */
+};
+
+/*
+ * Per-domain gfn table: a two-level radix array from gfn to the record the
+ * engine holds there, a mapping id or CS_GT_VOLATILE | volatile id.  O(1)
+ * and never rehashed; leaves exist only where the domain has tracked gfns.
+ */
+#define CS_GT_LEAF_SHIFT  10
+#define CS_GT_LEAF        (1u << CS_GT_LEAF_SHIFT)
+#define CS_GT_VOLATILE    0x80000000u
+
+struct cs_gfn_table {
+    uint32_t **leaf;
+    uint16_t *used;             /* entries in use per leaf */
+    uint32_t nleaves;
 };
 
 /* ---- domains ----------------------------------------------------------- */
@@ -111,7 +120,7 @@ struct cs_domain {
     uint32_t fifo_head, fifo_tail;
     uint64_t fifo_len;
     uint64_t teardown_gfn;      /* resume point of a teardown */
-    uint64_t gfn_top;           /* highest gfn ever tracked, + 1 */
+    struct cs_gfn_table gt;
     struct xen_coshare_stats st;
 };
 
@@ -120,15 +129,13 @@ struct cs_engine {
     struct cs_config cfg;
     struct cs_slab frames, maps, vols;
     struct cs_lhash index;      /* (group, content hash) -> frame */
-    struct cs_lhash gfnmap;     /* (domain, gfn) -> mapping */
-    struct cs_lhash volmap;     /* (domain, gfn) -> volatile */
     uint32_t gfifo_head, gfifo_tail;
-    uint64_t zero_hash;
+    uint64_t zero_hash;         /* cs_content_hash of an all-zero page */
     uint64_t meta_bytes;
     uint64_t saved;                         /* sum of (refs - 1) */
     struct xen_coshare_stats st;            /* host-wide counters */
     struct cs_domain *dom[CS_MAX_DOMAINS];  /* by slot */
-    uint16_t slot_of[CS_DOMID_LIMIT];       /* by domid */
+    uint16_t slot_hash[2 * CS_MAX_DOMAINS]; /* domid -> slot + 1, probed */
     uint32_t ndoms;
     /* Duplicate detection within one batch. */
     uint32_t batch_gen;
@@ -177,19 +184,18 @@ static inline struct cs_volatile *cs_vol(const struct cs_engine *e,
     return (struct cs_volatile *)cs_slab_rec(&e->vols, id);
 }
 
-int cs_lh_init(struct cs_engine *e, struct cs_lhash *h, enum cs_kind kind);
+int cs_lh_init(struct cs_engine *e, struct cs_lhash *h);
 void cs_lh_fini(struct cs_engine *e, struct cs_lhash *h);
-int cs_lh_insert(struct cs_engine *e, struct cs_lhash *h, uint32_t id);
-void cs_lh_remove(struct cs_engine *e, struct cs_lhash *h, uint32_t id);
-/* Puts id `to` where `from` sits in its chain (from leaves the table). */
-void cs_lh_replace(struct cs_engine *e, struct cs_lhash *h, uint32_t from,
-                   uint32_t to);
+void cs_lh_insert(struct cs_engine *e, struct cs_lhash *h, uint32_t fid);
+void cs_lh_remove(struct cs_engine *e, struct cs_lhash *h, uint32_t fid);
 uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
                      uint64_t key_hash);
-uint64_t cs_lh_key_hash(const struct cs_engine *e, enum cs_kind kind,
-                        uint32_t id);
-uint32_t *cs_lh_link(const struct cs_engine *e, enum cs_kind kind,
-                     uint32_t id);
+
+/* Gfn table: the entry at gfn (0 if none); set allocates, 0 clears. */
+uint32_t cs_gt_get(const struct cs_domain *d, uint64_t gfn);
+int cs_gt_set(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
+              uint32_t val);
+void cs_gt_fini(struct cs_engine *e, struct cs_domain *d);
 
 static inline uint64_t cs_frame_hash(const struct cs_frame *f)
 {
@@ -201,14 +207,16 @@ static inline cs_mfn_t cs_frame_mfn(const struct cs_frame *f)
     return ((cs_mfn_t)f->mfn_hi << 32) | f->mfn_lo;
 }
 
+/* The engine's hash of a page's content, as the index keys it. */
+static inline uint64_t cs_content_hash(const struct cs_engine *e,
+                                       const void *va)
+{
+    return cs_hash_page_seeded(va, e->cfg.hash_seed) & e->cfg.hash_mask;
+}
+
 static inline uint64_t cs_index_key(uint64_t hash, uint16_t group)
 {
     return cs_mix64(hash ^ ((uint64_t)group << 48));
-}
-
-static inline uint64_t cs_gfn_key(uint16_t slot, uint32_t gfn)
-{
-    return cs_mix64(((uint64_t)slot << 32) | gfn);
 }
 
 /* One all-zero page, for comparisons and the zero hash. */

@@ -36,8 +36,6 @@ static void cs_volatile_link(struct cs_engine *e, struct cs_domain *d,
     else
         e->gfifo_head = vid;
     e->gfifo_tail = vid;
-
-    cs_lh_insert(e, &e->volmap, vid);
     d->fifo_len++;
 }
 
@@ -64,7 +62,7 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
     else
         e->gfifo_tail = v->gprev;
 
-    cs_lh_remove(e, &e->volmap, vid);
+    cs_gt_set(e, d, v->gfn, 0);
     d->fifo_len--;
     v->dom = CS_MAP_FREE;
     cs_slab_put(&e->vols, vid);
@@ -140,6 +138,12 @@ int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
             vid = cs_slab_get(e, &e->vols);
             if ( vid == CS_NIL )
                 rc = -ENOMEM;
+            else if ( cs_gt_set(e, d, ent->gfn, vid | CS_GT_VOLATILE) )
+            {
+                cs_vol(e, vid)->dom = CS_MAP_FREE;
+                cs_slab_put(&e->vols, vid);
+                rc = -ENOMEM;
+            }
         }
         if ( rc )
         {
@@ -151,8 +155,6 @@ int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
         cs_vol(e, vid)->gfn = (uint32_t)ent->gfn;
         cs_vol(e, vid)->dom = d->slot;
         cs_volatile_link(e, d, vid);
-        if ( ent->gfn + 1 > d->gfn_top )
-            d->gfn_top = ent->gfn + 1;
         ent->result = XEN_COSHARE_RES_DONE;
         ent->error = 0;
     }

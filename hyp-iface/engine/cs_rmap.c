@@ -5,7 +5,7 @@
  * A frame's rmap is a ring of (domain, gfn) mappings, singly linked; the
  * ring's head is the frame's owner, every other mapping is a frame saved
  * and counts as its domain's bonus.  Any mapping is found in O(1) through
- * the gfn map, and removed in O(1) without knowing its predecessor: the
+ * the gfn table, and removed in O(1) without knowing its predecessor: the
  * successor's contents move into the removed record, and the successor's
  * record is freed instead.  So sharing degree never slows anything down.
  */
@@ -40,10 +40,15 @@ int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
 
     if ( mid == CS_NIL )
         return -ENOMEM;
+    if ( cs_gt_set(e, d, gfn, mid) )
+    {
+        cs_map(e, mid)->dom = CS_MAP_FREE;
+        cs_slab_put(&e->maps, mid);
+        return -ENOMEM;
+    }
     m = cs_map(e, mid);
     m->gfn = (uint32_t)gfn;
     m->dom = d->slot;
-    cs_lh_insert(e, &e->gfnmap, mid);
 
     if ( f->rmap == CS_NIL )
     {
@@ -62,8 +67,6 @@ int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
     }
     f->refs++;
     d->mappings++;
-    if ( gfn + 1 > d->gfn_top )
-        d->gfn_top = gfn + 1;
     return 0;
 }
 
@@ -107,7 +110,7 @@ cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
     d->mappings--;
     f->refs--;
 
-    cs_lh_remove(e, &e->gfnmap, mid);
+    cs_gt_set(e, d, x->gfn, 0);
     if ( nid == mid )
     {
         f->rmap = CS_NIL;
@@ -116,8 +119,8 @@ cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
     {
         struct cs_mapping *n = cs_map(e, nid);
 
-        /* Record mid takes over nid's place and identity. */
-        cs_lh_replace(e, &e->gfnmap, nid, mid);
+        /* Record mid takes over nid's identity (its entry exists). */
+        cs_gt_set(e, cs_dom_of_slot(e, n->dom), n->gfn, mid);
         x->gfn = n->gfn;
         x->dom = n->dom;
         x->rnext = n->rnext;

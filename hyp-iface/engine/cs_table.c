@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cs_table.c - slabs of fixed-size records and linear-hashing tables over
- * them.  Neither ever moves or rehashes everything at once: a slab grows by
- * one segment, a table by one bucket, so no single call can stall the
- * hypervisor however large sharing grows.
+ * cs_table.c - the engine's containers: slabs of fixed-size records, the
+ * linear-hashing content index and the per-domain gfn tables.  None ever
+ * moves or rehashes everything at once (a slab grows by a segment, the
+ * index by one bucket, a gfn table by one leaf), so no single call can
+ * stall the hypervisor however large sharing grows.
  */
 #include "cs_internal.h"
 
@@ -93,40 +94,13 @@ void cs_slab_put(struct cs_slab *s, uint32_t id)
     s->live--;
 }
 
-/* ---- linear hashing ----------------------------------------------------- */
+/* ---- the content index: linear hashing over frames ---------------------- */
 
-uint64_t cs_lh_key_hash(const struct cs_engine *e, enum cs_kind kind,
-                        uint32_t id)
+static uint64_t cs_lh_key_of(const struct cs_engine *e, uint32_t fid)
 {
-    switch ( kind )
-    {
-    case CS_KIND_FRAME:
-    {
-        const struct cs_frame *f = cs_frame(e, id);
+    const struct cs_frame *f = cs_frame(e, fid);
 
-        return cs_index_key(cs_frame_hash(f), f->group);
-    }
-    case CS_KIND_MAPPING:
-        return cs_gfn_key(cs_map(e, id)->dom, cs_map(e, id)->gfn);
-    case CS_KIND_VOLATILE:
-        return cs_gfn_key(cs_vol(e, id)->dom, cs_vol(e, id)->gfn);
-    }
-    return 0;
-}
-
-uint32_t *cs_lh_link(const struct cs_engine *e, enum cs_kind kind,
-                     uint32_t id)
-{
-    switch ( kind )
-    {
-    case CS_KIND_FRAME:
-        return &cs_frame(e, id)->hnext;
-    case CS_KIND_MAPPING:
-        return &cs_map(e, id)->hnext;
-    case CS_KIND_VOLATILE:
-        return &cs_vol(e, id)->hnext;
-    }
-    return NULL;
+    return cs_index_key(cs_frame_hash(f), f->group);
 }
 
 static uint32_t cs_lh_bucket(const struct cs_lhash *h, uint64_t key_hash)
@@ -166,10 +140,9 @@ static int cs_lh_add_segment(struct cs_engine *e, struct cs_lhash *h)
     return 0;
 }
 
-int cs_lh_init(struct cs_engine *e, struct cs_lhash *h, enum cs_kind kind)
+int cs_lh_init(struct cs_engine *e, struct cs_lhash *h)
 {
     memset(h, 0, sizeof(*h));
-    h->kind = kind;
     h->dir_cap = 4;
     h->dir = cs_meta_alloc(e, h->dir_cap * sizeof(*h->dir));
     if ( !h->dir )
@@ -193,25 +166,25 @@ static void cs_lh_split(struct cs_engine *e, struct cs_lhash *h)
 {
     uint32_t nb = h->round + h->split;
     uint32_t mask = 2 * h->round - 1;
-    uint32_t *old_head, *new_head, id;
+    uint32_t *old_head, *new_head, fid;
 
     if ( (nb >> CS_LH_SEG_SHIFT) >= h->nsegs && cs_lh_add_segment(e, h) )
         return;
 
     old_head = cs_lh_head(h, h->split);
     new_head = cs_lh_head(h, nb);
-    id = *old_head;
+    fid = *old_head;
     *old_head = CS_NIL;
-    while ( id != CS_NIL )
+    while ( fid != CS_NIL )
     {
-        uint32_t *link = cs_lh_link(e, h->kind, id);
-        uint32_t next = *link;
-        uint32_t *dst = (cs_lh_key_hash(e, h->kind, id) & mask) == nb ?
-                        new_head : old_head;
+        struct cs_frame *f = cs_frame(e, fid);
+        uint32_t next = f->hnext;
+        uint32_t *dst = (cs_lh_key_of(e, fid) & mask) == nb ? new_head
+                                                           : old_head;
 
-        *link = *dst;
-        *dst = id;
-        id = next;
+        f->hnext = *dst;
+        *dst = fid;
+        fid = next;
     }
 
     if ( ++h->split == h->round )
@@ -221,49 +194,26 @@ static void cs_lh_split(struct cs_engine *e, struct cs_lhash *h)
     }
 }
 
-int cs_lh_insert(struct cs_engine *e, struct cs_lhash *h, uint32_t id)
+void cs_lh_insert(struct cs_engine *e, struct cs_lhash *h, uint32_t fid)
 {
-    uint32_t *head = cs_lh_head(h, cs_lh_bucket(h,
-                                cs_lh_key_hash(e, h->kind, id)));
+    uint32_t *head = cs_lh_head(h, cs_lh_bucket(h, cs_lh_key_of(e, fid)));
 
-    *cs_lh_link(e, h->kind, id) = *head;
-    *head = id;
+    cs_frame(e, fid)->hnext = *head;
+    *head = fid;
     if ( ++h->count > CS_LH_LOAD * (h->round + h->split) )
         cs_lh_split(e, h);
-    return 0;
 }
 
-/* The link that points at id: its predecessor's, or the bucket head. */
-static uint32_t *cs_lh_find_link(const struct cs_engine *e,
-                                 const struct cs_lhash *h, uint32_t id)
+void cs_lh_remove(struct cs_engine *e, struct cs_lhash *h, uint32_t fid)
 {
-    uint32_t *link = cs_lh_head(h, cs_lh_bucket(h,
-                                cs_lh_key_hash(e, h->kind, id)));
+    uint32_t *link = cs_lh_head(h, cs_lh_bucket(h, cs_lh_key_of(e, fid)));
 
-    while ( *link != CS_NIL && *link != id )
-        link = cs_lh_link(e, h->kind, *link);
-    return *link == id ? link : NULL;
-}
-
-void cs_lh_remove(struct cs_engine *e, struct cs_lhash *h, uint32_t id)
-{
-    uint32_t *link = cs_lh_find_link(e, h, id);
-
-    if ( !link )
+    while ( *link != CS_NIL && *link != fid )
+        link = &cs_frame(e, *link)->hnext;
+    if ( *link != fid )
         return;
-    *link = *cs_lh_link(e, h->kind, id);
+    *link = cs_frame(e, fid)->hnext;
     h->count--;
-}
-
-void cs_lh_replace(struct cs_engine *e, struct cs_lhash *h, uint32_t from,
-                   uint32_t to)
-{
-    uint32_t *link = cs_lh_find_link(e, h, from);
-
-    if ( !link )
-        return;
-    *cs_lh_link(e, h->kind, to) = *cs_lh_link(e, h->kind, from);
-    *link = to;
 }
 
 uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
@@ -273,24 +223,101 @@ uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
     return *cs_lh_head(h, cs_lh_bucket(h, key_hash));
 }
 
+/* ---- per-domain gfn tables ------------------------------------------------ */
+
+uint32_t cs_gt_get(const struct cs_domain *d, uint64_t gfn)
+{
+    uint64_t l = gfn >> CS_GT_LEAF_SHIFT;
+
+    if ( l >= d->gt.nleaves || !d->gt.leaf[l] )
+        return 0;
+    return d->gt.leaf[l][gfn & (CS_GT_LEAF - 1)];
+}
+
+static int cs_gt_grow(struct cs_engine *e, struct cs_gfn_table *t,
+                      uint32_t need)
+{
+    uint32_t n = t->nleaves ? t->nleaves : 16;
+    uint32_t **leaf;
+    uint16_t *used;
+
+    while ( n < need )
+        n *= 2;
+    leaf = cs_meta_alloc(e, n * sizeof(*leaf));
+    used = cs_meta_alloc(e, n * sizeof(*used));
+    if ( !leaf || !used )
+    {
+        cs_meta_free(e, leaf, n * sizeof(*leaf));
+        cs_meta_free(e, used, n * sizeof(*used));
+        return -ENOMEM;
+    }
+    if ( t->nleaves )
+    {
+        memcpy(leaf, t->leaf, t->nleaves * sizeof(*leaf));
+        memcpy(used, t->used, t->nleaves * sizeof(*used));
+    }
+    cs_meta_free(e, t->leaf, t->nleaves * sizeof(*leaf));
+    cs_meta_free(e, t->used, t->nleaves * sizeof(*used));
+    t->leaf = leaf;
+    t->used = used;
+    t->nleaves = n;
+    return 0;
+}
+
+int cs_gt_set(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
+              uint32_t val)
+{
+    struct cs_gfn_table *t = &d->gt;
+    uint64_t l = gfn >> CS_GT_LEAF_SHIFT;
+    uint32_t *slot;
+
+    if ( l >= t->nleaves || !t->leaf[l] )
+    {
+        if ( !val )
+            return 0;
+        if ( l >= t->nleaves && cs_gt_grow(e, t, l + 1) )
+            return -ENOMEM;
+        t->leaf[l] = cs_meta_alloc(e, CS_GT_LEAF * sizeof(uint32_t));
+        if ( !t->leaf[l] )
+            return -ENOMEM;
+    }
+    slot = &t->leaf[l][gfn & (CS_GT_LEAF - 1)];
+    t->used[l] += (val != 0) - (*slot != 0);
+    *slot = val;
+    if ( !t->used[l] )
+    {
+        cs_meta_free(e, t->leaf[l], CS_GT_LEAF * sizeof(uint32_t));
+        t->leaf[l] = NULL;
+    }
+    return 0;
+}
+
+void cs_gt_fini(struct cs_engine *e, struct cs_domain *d)
+{
+    struct cs_gfn_table *t = &d->gt;
+    uint32_t l;
+
+    for ( l = 0; l < t->nleaves; l++ )
+        cs_meta_free(e, t->leaf[l], CS_GT_LEAF * sizeof(uint32_t));
+    cs_meta_free(e, t->leaf, t->nleaves * sizeof(*t->leaf));
+    cs_meta_free(e, t->used, t->nleaves * sizeof(*t->used));
+    memset(t, 0, sizeof(*t));
+}
+
 uint32_t cs_mapping_find(const struct cs_engine *e, uint16_t slot,
                          uint64_t gfn)
 {
-    uint32_t id = cs_lh_first(e, &e->gfnmap, cs_gfn_key(slot, gfn));
+    const struct cs_domain *d = cs_dom_of_slot(e, slot);
+    uint32_t v = d ? cs_gt_get(d, gfn) : 0;
 
-    for ( ; id != CS_NIL; id = cs_map(e, id)->hnext )
-        if ( cs_map(e, id)->gfn == gfn && cs_map(e, id)->dom == slot )
-            return id;
-    return CS_NIL;
+    return (v & CS_GT_VOLATILE) ? CS_NIL : v;
 }
 
 uint32_t cs_volatile_find(const struct cs_engine *e, uint16_t slot,
                           uint64_t gfn)
 {
-    uint32_t id = cs_lh_first(e, &e->volmap, cs_gfn_key(slot, gfn));
+    const struct cs_domain *d = cs_dom_of_slot(e, slot);
+    uint32_t v = d ? cs_gt_get(d, gfn) : 0;
 
-    for ( ; id != CS_NIL; id = cs_vol(e, id)->hnext )
-        if ( cs_vol(e, id)->gfn == gfn && cs_vol(e, id)->dom == slot )
-            return id;
-    return CS_NIL;
+    return (v & CS_GT_VOLATILE) ? v & ~CS_GT_VOLATILE : CS_NIL;
 }

@@ -38,7 +38,8 @@ std::string run_ops(const uint8_t* data, size_t size)
     // Small pool so that overcommit and reclaim happen; a mask of 0x3 on
     // the hash forces collisions when the first byte says so.
     uint8_t mode = in.byte();
-    Host host(kDomains * kPages + 24, (mode & 1) ? 0x3 : ~0ULL);
+    cs_config cfg{(mode & 1) ? 0x3 : ~0ULL, mode, uint32_t((mode >> 1) & 7)};
+    Host host(kDomains * kPages + 24, cfg);
     std::vector<bool> alive(kDomains + 1, false);
     auto spawn = [&](uint16_t d) {
         host.add_guest(d, kPages);

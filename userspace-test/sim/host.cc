@@ -10,7 +10,7 @@
 
 namespace coshare::sim {
 
-Host::Host(size_t frames, uint64_t hash_mask) : tags_(frames, 0)
+Host::Host(size_t frames, cs_config cfg) : tags_(frames, 0)
 {
     bytes_ = frames * kPage;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
@@ -21,7 +21,6 @@ Host::Host(size_t frames, uint64_t hash_mask) : tags_(frames, 0)
     free_.reserve(frames);
     for (size_t i = frames; i-- > 0;)
         free_.push_back(i);
-    cs_config cfg{.hash_mask = hash_mask};
     if (int rc = cs_engine_create(&env_, &cfg, &engine_); rc)
         throw std::runtime_error("host: engine create failed: " +
                                  std::to_string(rc));

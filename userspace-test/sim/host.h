@@ -38,7 +38,9 @@ struct P2mEntry {
 
 class Host {
 public:
-    explicit Host(size_t frames, uint64_t hash_mask = ~0ULL);
+    // The default config: real hash, seed 0, default compare cap.
+    static constexpr cs_config kDefaultConfig{~0ULL, 0, 0};
+    explicit Host(size_t frames, cs_config cfg = kDefaultConfig);
     ~Host();
     Host(const Host&) = delete;
     Host& operator=(const Host&) = delete;

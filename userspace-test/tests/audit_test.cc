@@ -57,9 +57,9 @@ TEST_F(AuditTest, ContentChangedUnderShare)
 
 TEST_F(AuditTest, CrossGroupSharing)
 {
-    e()->dom[e()->slot_of[2]]->group = 9;
+    cs_domain_get(e(), 2)->group = 9;
     expect_found("shared by d2 of group 9");
-    e()->dom[e()->slot_of[2]]->group = 1;
+    cs_domain_get(e(), 2)->group = 1;
 }
 
 TEST_F(AuditTest, IndexMissingFrame)
@@ -80,7 +80,7 @@ TEST_F(AuditTest, P2mDisagreesWithRmap)
 
 TEST_F(AuditTest, FifoShorterThanBonus)
 {
-    auto* d = e()->dom[e()->slot_of[2]];
+    auto* d = cs_domain_get(e(), 2);
     d->bonus += 100;
     expect_found("shorter than bonus");
     d->bonus -= 100;
@@ -97,16 +97,16 @@ TEST_F(AuditTest, DuplicateContentNotMerged)
 {
     // Make d2's private volatile page a second frame with d1's content.
     host().fill(2, 9, page_of(3));
-    uint32_t vid = cs_volatile_find(e(), e()->slot_of[2], 9);
-    cs_volatile_unlink(e(), e()->dom[e()->slot_of[2]], vid);
+    uint32_t vid = cs_volatile_find(e(), cs_domain_get(e(), 2)->slot, 9);
+    cs_volatile_unlink(e(), cs_domain_get(e(), 2), vid);
     uint64_t h = cs_hash_page(page_of(3).data());
     cs_mfn_t mfn = host().p2m(2, 9).mfn;
     uint32_t fid = cs_frame_new(e(), mfn, h, 1, 0);
-    ASSERT_EQ(cs_rmap_add(e(), fid, e()->dom[e()->slot_of[2]], 9), 0);
+    ASSERT_EQ(cs_rmap_add(e(), fid, cs_domain_get(e(), 2), 9), 0);
     host().p2m(2, 9).type = CS_P2M_SHARED;
     expect_found("same content, not merged");
     host().p2m(2, 9).type = CS_P2M_RAM;
-    cs_mfn_t back = cs_rmap_del(e(), fid, cs_mapping_find(e(), e()->slot_of[2], 9));
+    cs_mfn_t back = cs_rmap_del(e(), fid, cs_mapping_find(e(), cs_domain_get(e(), 2)->slot, 9));
     EXPECT_EQ(back, mfn);
     // Restore the FIFO entry.
     host().vol_add(2, {9});

@@ -44,9 +44,9 @@ inline size_t count_result(const std::vector<xen_coshare_entry_t>& ents,
 
 class HostTest : public ::testing::Test {
 protected:
-    void make_host(size_t frames, uint64_t mask = ~0ULL)
+    void make_host(size_t frames, cs_config cfg = Host::kDefaultConfig)
     {
-        host_.emplace(frames, mask);
+        host_.emplace(frames, cfg);
     }
     Host& host()
     {

@@ -39,7 +39,7 @@ TEST_F(HostTest, IdenticalPagesShareAcrossGuests)
 
 TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
 {
-    make_host(4096, /*mask=*/0);   // every page hashes to 0
+    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 100});
     for (uint16_t d = 1; d <= 2; ++d) {
         host().add_guest(d, 40);
         ASSERT_EQ(host().enable(d, 1), 0);
@@ -58,6 +58,24 @@ TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
     for (uint16_t d = 1; d <= 2; ++d)
         for (uint64_t g = 0; g < 39; ++g)
             EXPECT_TRUE(same(host().read(d, g), page_of(d * 1000 + g)));
+}
+
+// A guest that makes every lookup collide costs each hint a bounded number
+// of full compares, never a walk of the whole chain.
+TEST_F(HostTest, CollidingPagesCostBoundedCompares)
+{
+    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 0});
+    host().add_guest(1, 64);
+    ASSERT_EQ(host().enable(1, 1), 0);
+    for (uint64_t g = 0; g < 64; ++g)
+        host().fill(1, g, page_of(g));
+    auto r = host().hint(1, kText, iota(0, 64));
+    EXPECT_EQ(count_result(r, XEN_COSHARE_RES_INSERTED),
+              size_t(CS_DEFAULT_MAX_COMPARES) + 1);
+    EXPECT_EQ(r[63].result, XEN_COSHARE_RES_SKIPPED);
+    EXPECT_EQ(r[63].error, XEN_COSHARE_SKIP_COLLISIONS);
+    EXPECT_LE(host().global_stats().compare_fail,
+              64u * CS_DEFAULT_MAX_COMPARES);
 }
 
 TEST_F(HostTest, GroupsIsolateTenants)

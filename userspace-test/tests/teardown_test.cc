@@ -53,5 +53,31 @@ TEST_F(HostTest, TeardownKeepsOtherSharersAndHandsOverOwnership)
     EXPECT_EQ(host().free_frames(), host().total_frames());
 }
 
+// Domains come and go in any order; the engine always finds the live ones.
+TEST_F(HostTest, ManyDomainsComeAndGo)
+{
+    make_host(4096);
+    std::vector<uint16_t> ids;
+    for (uint16_t i = 0; i < 600; ++i)
+        ids.push_back(uint16_t(1 + (i * 2053u) % 32000));   // probe clashes
+    for (uint16_t d : ids) {
+        host().add_guest(d, 2);
+        ASSERT_EQ(host().enable(d, 1 + d % 3), 0);
+    }
+    for (size_t i = 0; i < ids.size(); i += 2)
+        host().destroy_guest(ids[i]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        xen_coshare_stats_t s{};
+        int rc = cs_stats(host().engine(), ids[i], &s);
+        if (i % 2 == 0) {
+            EXPECT_EQ(rc, -ESRCH) << ids[i];
+        } else {
+            ASSERT_EQ(rc, 0) << ids[i];
+            EXPECT_EQ(s.group, 1u + ids[i] % 3);
+        }
+    }
+    EXPECT_EQ(host().global_stats().domains, ids.size() / 2);
+}
+
 }  // namespace
 }  // namespace coshare::test

@@ -64,6 +64,7 @@
 #define XEN_COSHARE_SKIP_NEED_VOLATILE   5 /* FIFO too short to repay more */
 #define XEN_COSHARE_SKIP_BUSY            6 /* page has extra references    */
 #define XEN_COSHARE_SKIP_NOT_SHARED      7 /* unhint: gfn was not shared   */
+#define XEN_COSHARE_SKIP_COLLISIONS      8 /* too many equal hashes        */
 
 /*
  * One gfn of a batch.  Errors (RES_ERROR): -ERANGE gfn beyond the domain or
