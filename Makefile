@@ -12,32 +12,35 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all demo test bench fuzz clean
+.PHONY: all deps sanitize demo test bench fuzz clean
 
-all: $(BUILD)/release/CMakeCache.txt
+# Debian packages the build needs; quick when everything is there.
+deps:
+	@bash ci/install-deps.sh
+
+# Configuring again is quick, and heals a build dir a failed run left.
+all: deps
+	cmake -S $(CMAKE_SRC) -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD)/release -j $(JOBS)
 
-$(BUILD)/release/CMakeCache.txt:
-	cmake -S $(CMAKE_SRC) -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
-
-$(BUILD)/sanitize/CMakeCache.txt:
+sanitize: deps
 	CC=clang CXX=clang++ cmake -S $(CMAKE_SRC) -B $(BUILD)/sanitize \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOSHARE_SANITIZE=ON \
 	    -DCOSHARE_FUZZ=ON
+	cmake --build $(BUILD)/sanitize -j $(JOBS)
 
 demo: all
 	$(BUILD)/release/coshare-demo
 
-test: all $(BUILD)/sanitize/CMakeCache.txt
-	cmake --build $(BUILD)/sanitize -j $(JOBS)
+test: all sanitize
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
 
 bench: all
-	$(BUILD)/release/coshare_bench
-	$(BUILD)/release/coshare_ksm_compare
+	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \
+	    $(BUILD)/release/coshare_bench
+	$(BUILD)/release/coshare_ksm_compare --json $(BUILD)/ksm-results.json
 
-fuzz: $(BUILD)/sanitize/CMakeCache.txt
-	cmake --build $(BUILD)/sanitize --target coshare_fuzz -j $(JOBS)
+fuzz: sanitize
 	mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/sanitize/coshare_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    $(BUILD)/fuzz-corpus

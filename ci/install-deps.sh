@@ -16,7 +16,11 @@ for p in "${packages[@]}"; do
         missing+=("$p")
 done
 if ((${#missing[@]})); then
-    echo "install-deps: installing ${missing[*]}"
+    if ((EUID != 0)); then
+        echo "install-deps: need root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "install-deps: installing ${missing[*]} (about a minute)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -165,20 +165,30 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
     return rc;
 }
 
+/* The live domain dom0 names, known to the engine from now on. */
+static int cs_dom0_target(struct cs_engine *e, uint16_t domid,
+                          struct cs_domain **out)
+{
+    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
+        return -ESRCH;
+    *out = cs_domain_get_or_create(e, domid);
+    if ( !*out )
+        return -ENOSPC;
+    return ((*out)->flags & CS_DOM_DYING) ? -ESRCH : 0;
+}
+
 int cs_domain_control(struct cs_engine *e, uint16_t domid,
                       struct xen_coshare_control *c)
 {
     struct cs_domain *d;
 
+    int rc;
+
     if ( c->pad || ((c->set | c->clear) & ~XEN_COSHARE_CTL_ALL) )
         return -EINVAL;
-    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
-        return -ESRCH;
-    d = cs_domain_get_or_create(e, domid);
-    if ( !d )
-        return -ENOSPC;
-    if ( d->flags & CS_DOM_DYING )
-        return -ESRCH;
+    rc = cs_dom0_target(e, domid, &d);
+    if ( rc )
+        return rc;
     /* Repayment cannot be promised for a bonus the FIFO does not cover. */
     if ( (c->set & ~c->clear & XEN_COSHARE_CTL_REPAY) &&
          d->fifo_len < d->bonus )
@@ -193,16 +203,14 @@ int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
 {
     struct cs_domain *d;
 
+    int rc;
+
     if ( g->pad || g->group == XEN_COSHARE_GROUP_NONE ||
          g->group > XEN_COSHARE_GROUP_MAX )
         return -EINVAL;
-    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
-        return -ESRCH;
-    d = cs_domain_get_or_create(e, domid);
-    if ( !d )
-        return -ENOSPC;
-    if ( d->flags & CS_DOM_DYING )
-        return -ESRCH;
+    rc = cs_dom0_target(e, domid, &d);
+    if ( rc )
+        return rc;
     if ( d->group != g->group && d->mappings )
         return -EBUSY;
     d->group = g->group;

@@ -12,29 +12,6 @@ static bool cs_page_is_zero(const void *va)
     return !memcmp(va, cs_zero_page, CS_PAGE_SIZE);
 }
 
-void cs_batch_begin(struct cs_engine *e)
-{
-    if ( ++e->batch_gen == 0 )
-    {
-        memset(e->seen_gen, 0, sizeof(e->seen_gen));
-        e->batch_gen = 1;
-    }
-}
-
-/* True if gfn was already seen in this batch; remembers it otherwise. */
-bool cs_batch_seen(struct cs_engine *e, uint64_t gfn)
-{
-    const uint32_t mask = 2 * XEN_COSHARE_BATCH_MAX - 1;
-    uint32_t i = cs_mix64(gfn) & mask;
-
-    for ( ; e->seen_gen[i] == e->batch_gen; i = (i + 1) & mask )
-        if ( e->seen_gfn[i] == gfn )
-            return true;
-    e->seen_gen[i] = e->batch_gen;
-    e->seen_gfn[i] = gfn;
-    return false;
-}
-
 #define CS_TOO_MANY_COLLISIONS 0xffffffffu
 
 /*
@@ -74,28 +51,8 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
     return CS_NIL;
 }
 
-static void cs_skip(xen_coshare_entry_t *ent, int32_t why)
-{
-    ent->result = XEN_COSHARE_RES_SKIPPED;
-    ent->error = why;
-}
-
-/* Common per-entry checks of every batch op: 0 or the entry's -errno. */
-int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
-                   const xen_coshare_entry_t *ent)
-{
-    if ( ent->pad[0] | ent->pad[1] | ent->pad[2] )
-        return -EINVAL;
-    if ( ent->gfn > XEN_COSHARE_GFN_MAX ||
-         ent->gfn >= cs_env_gfn_end(e->env, d->domid) )
-        return -ERANGE;
-    if ( cs_batch_seen(e, ent->gfn) )
-        return -EEXIST;
-    return 0;
-}
-
-static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
-                       unsigned int cls, xen_coshare_entry_t *ent)
+int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
+                xen_coshare_entry_t *ent)
 {
     uint64_t gfn = ent->gfn;
     bool zero_class = cls == XEN_COSHARE_CLASS_ZERO;
@@ -106,19 +63,19 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
     int rc;
 
     if ( cs_mapping_find(e, d->slot, gfn) != CS_NIL )
-        return cs_skip(ent, XEN_COSHARE_SKIP_ALREADY), 0;
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_ALREADY), 0;
     if ( cs_volatile_find(e, d->slot, gfn) != CS_NIL )
-        return cs_skip(ent, XEN_COSHARE_SKIP_VOLATILE), 0;
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_VOLATILE), 0;
     switch ( cs_env_p2m_query(e->env, d->domid, gfn, &mfn) )
     {
     case CS_P2M_RAM:
         break;
     case CS_P2M_SHARED:
-        return cs_skip(ent, XEN_COSHARE_SKIP_FOREIGN_SHARED), 0;
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_FOREIGN_SHARED), 0;
     case CS_P2M_BUSY:
-        return cs_skip(ent, XEN_COSHARE_SKIP_BUSY), 0;
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_BUSY), 0;
     default:
-        return cs_skip(ent, XEN_COSHARE_SKIP_NOT_RAM), 0;
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_NOT_RAM), 0;
     }
 
     if ( zero_class )
@@ -132,7 +89,7 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
     fid = cs_index_match(e, d, hash, va);
     if ( fid == CS_TOO_MANY_COLLISIONS )
     {
-        cs_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);
+        cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);
         rc = 0;
         goto out;
     }
@@ -142,7 +99,7 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
 
         if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
         {
-            cs_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE);
+            cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE);
             rc = 0;
             goto out;
         }
@@ -210,8 +167,7 @@ static int cs_hint_one(struct cs_engine *e, struct cs_domain *d,
  * Starts loading the page a later entry will hash, so that its memory
  * streams in while this entry's candidate frame is being compared.
  */
-static void cs_prefetch_gfn(struct cs_engine *e, struct cs_domain *d,
-                            uint64_t gfn)
+void cs_hint_prefetch(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
 {
     cs_mfn_t mfn;
     const char *va;
@@ -224,35 +180,4 @@ static void cs_prefetch_gfn(struct cs_engine *e, struct cs_domain *d,
     for ( off = 0; off < CS_PAGE_SIZE; off += 64 )
         __builtin_prefetch(va + off);
     cs_env_frame_unmap(e->env, (void *)va);
-}
-
-int cs_do_hint(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
-               xen_coshare_entry_t *ents, uint32_t nr)
-{
-    uint32_t i;
-
-    cs_batch_begin(e);
-    for ( i = 0; i < nr; i++ )
-    {
-        xen_coshare_entry_t *ent = &ents[i];
-        int rc = cs_entry_check(e, d, ent);
-
-        if ( i + 1 < nr && cls != XEN_COSHARE_CLASS_ZERO )
-            cs_prefetch_gfn(e, d, ents[i + 1].gfn);
-
-        CS_COUNT(e, d, hinted[cls]);
-        if ( !rc )
-            rc = cs_hint_one(e, d, cls, ent);
-        if ( rc )
-        {
-            ent->result = XEN_COSHARE_RES_ERROR;
-            ent->error = rc;
-            CS_COUNT(e, d, errors);
-        }
-        else if ( ent->result == XEN_COSHARE_RES_SKIPPED )
-            CS_COUNT(e, d, skipped[cls]);
-        else
-            ent->error = 0;
-    }
-    return 0;
 }

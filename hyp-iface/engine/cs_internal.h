@@ -253,6 +253,13 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
                         uint32_t vid);
 bool cs_repay_ok(const struct cs_domain *d);
 
+/* Marks a batch entry skipped, for the reason given. */
+static inline void cs_entry_skip(xen_coshare_entry_t *ent, int32_t why)
+{
+    ent->result = XEN_COSHARE_RES_SKIPPED;
+    ent->error = why;
+}
+
 /* Operations (engine lock held). */
 int cs_domain_control(struct cs_engine *e, uint16_t domid,
                       struct xen_coshare_control *c);
@@ -263,19 +270,20 @@ int cs_stats_locked(struct cs_engine *e, uint16_t domid,
 unsigned int cs_audit_locked(struct cs_engine *e,
                              struct xen_coshare_audit *res,
                              cs_audit_report_t *report, void *arg);
-int cs_do_hint(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
-               xen_coshare_entry_t *ents, uint32_t nr);
-int cs_do_unhint(struct cs_engine *e, struct cs_domain *d,
-                 xen_coshare_entry_t *ents, uint32_t nr);
-int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
-                  xen_coshare_entry_t *ents, uint32_t nr);
-int cs_do_vol_del(struct cs_engine *e, struct cs_domain *d,
-                  xen_coshare_entry_t *ents, uint32_t nr);
+int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
+                unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr);
 int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);
-bool cs_batch_seen(struct cs_engine *e, uint64_t gfn);
-int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
-                   const xen_coshare_entry_t *ent);
-void cs_batch_begin(struct cs_engine *e);
+
+/* One entry of a batch op: 0 with ent->result set, or -errno. */
+int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
+                xen_coshare_entry_t *ent);
+void cs_hint_prefetch(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);
+int cs_unhint_one(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ent);
+int cs_vol_add_one(struct cs_engine *e, struct cs_domain *d,
+                   xen_coshare_entry_t *ent);
+int cs_vol_del_one(struct cs_engine *e, struct cs_domain *d,
+                   xen_coshare_entry_t *ent);
 
 #ifdef __cplusplus
 }

@@ -101,97 +101,53 @@ cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
     }
 }
 
-int cs_do_vol_add(struct cs_engine *e, struct cs_domain *d,
-                  xen_coshare_entry_t *ents, uint32_t nr)
+int cs_vol_add_one(struct cs_engine *e, struct cs_domain *d,
+                   xen_coshare_entry_t *ent)
 {
-    uint32_t i;
+    cs_mfn_t mfn;
+    uint32_t vid;
 
-    cs_batch_begin(e);
-    for ( i = 0; i < nr; i++ )
+    if ( cs_volatile_find(e, d->slot, ent->gfn) != CS_NIL )
+        return -EEXIST;
+    if ( cs_mapping_find(e, d->slot, ent->gfn) != CS_NIL )
+        return -EBUSY;
+    switch ( cs_env_p2m_query(e->env, d->domid, ent->gfn, &mfn) )
     {
-        xen_coshare_entry_t *ent = &ents[i];
-        int rc = cs_entry_check(e, d, ent);
-        cs_mfn_t mfn;
-        uint32_t vid;
-
-        if ( !rc && cs_volatile_find(e, d->slot, ent->gfn) != CS_NIL )
-            rc = -EEXIST;
-        if ( !rc && cs_mapping_find(e, d->slot, ent->gfn) != CS_NIL )
-            rc = -EBUSY;
-        if ( !rc )
-        {
-            switch ( cs_env_p2m_query(e->env, d->domid, ent->gfn, &mfn) )
-            {
-            case CS_P2M_RAM:
-                break;
-            case CS_P2M_SHARED:
-            case CS_P2M_BUSY:
-                rc = -EBUSY;
-                break;
-            default:
-                rc = -EINVAL;
-                break;
-            }
-        }
-        if ( !rc )
-        {
-            vid = cs_slab_get(e, &e->vols);
-            if ( vid == CS_NIL )
-                rc = -ENOMEM;
-            else if ( cs_gt_set(e, d, ent->gfn, vid | CS_GT_VOLATILE) )
-            {
-                cs_vol(e, vid)->dom = CS_MAP_FREE;
-                cs_slab_put(&e->vols, vid);
-                rc = -ENOMEM;
-            }
-        }
-        if ( rc )
-        {
-            ent->result = XEN_COSHARE_RES_ERROR;
-            ent->error = rc;
-            CS_COUNT(e, d, errors);
-            continue;
-        }
-        cs_vol(e, vid)->gfn = (uint32_t)ent->gfn;
-        cs_vol(e, vid)->dom = d->slot;
-        cs_volatile_link(e, d, vid);
-        ent->result = XEN_COSHARE_RES_DONE;
-        ent->error = 0;
+    case CS_P2M_RAM:
+        break;
+    case CS_P2M_SHARED:
+    case CS_P2M_BUSY:
+        return -EBUSY;
+    default:
+        return -EINVAL;
     }
+
+    vid = cs_slab_get(e, &e->vols);
+    if ( vid == CS_NIL )
+        return -ENOMEM;
+    if ( cs_gt_set(e, d, ent->gfn, vid | CS_GT_VOLATILE) )
+    {
+        cs_vol(e, vid)->dom = CS_MAP_FREE;
+        cs_slab_put(&e->vols, vid);
+        return -ENOMEM;
+    }
+    cs_vol(e, vid)->gfn = (uint32_t)ent->gfn;
+    cs_vol(e, vid)->dom = d->slot;
+    cs_volatile_link(e, d, vid);
+    ent->result = XEN_COSHARE_RES_DONE;
     return 0;
 }
 
-int cs_do_vol_del(struct cs_engine *e, struct cs_domain *d,
-                  xen_coshare_entry_t *ents, uint32_t nr)
+int cs_vol_del_one(struct cs_engine *e, struct cs_domain *d,
+                   xen_coshare_entry_t *ent)
 {
-    uint32_t i;
+    uint32_t vid = cs_volatile_find(e, d->slot, ent->gfn);
 
-    cs_batch_begin(e);
-    for ( i = 0; i < nr; i++ )
-    {
-        xen_coshare_entry_t *ent = &ents[i];
-        int rc = cs_entry_check(e, d, ent);
-        uint32_t vid = CS_NIL;
-
-        if ( !rc )
-        {
-            vid = cs_volatile_find(e, d->slot, ent->gfn);
-            if ( vid == CS_NIL )
-                rc = -ENOENT;
-            else if ( (d->flags & XEN_COSHARE_CTL_REPAY) &&
-                      d->fifo_len <= d->bonus )
-                rc = -ENOSPC;
-        }
-        if ( rc )
-        {
-            ent->result = XEN_COSHARE_RES_ERROR;
-            ent->error = rc;
-            CS_COUNT(e, d, errors);
-            continue;
-        }
-        cs_volatile_unlink(e, d, vid);
-        ent->result = XEN_COSHARE_RES_DONE;
-        ent->error = 0;
-    }
+    if ( vid == CS_NIL )
+        return -ENOENT;
+    if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
+        return -ENOSPC;
+    cs_volatile_unlink(e, d, vid);
+    ent->result = XEN_COSHARE_RES_DONE;
     return 0;
 }

@@ -37,21 +37,7 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                   d->group == XEN_COSHARE_GROUP_NONE) )
         return -EACCES;
 
-    switch ( op->op )
-    {
-    case XENMEM_sharing_op_coshare_hint:
-        rc = cs_do_hint(e, d, b->hint_class, ents, b->nr);
-        break;
-    case XENMEM_sharing_op_coshare_unhint:
-        rc = cs_do_unhint(e, d, ents, b->nr);
-        break;
-    case XENMEM_sharing_op_coshare_vol_add:
-        rc = cs_do_vol_add(e, d, ents, b->nr);
-        break;
-    default:
-        rc = cs_do_vol_del(e, d, ents, b->nr);
-        break;
-    }
+    rc = cs_do_batch(e, d, op->op, b->hint_class, ents, b->nr);
     if ( !rc )
         b->done = b->nr;
     return rc;

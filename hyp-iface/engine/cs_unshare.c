@@ -63,35 +63,20 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
     return cs_env_p2m_private(e->env, d->domid, gfn, fresh);
 }
 
-int cs_do_unhint(struct cs_engine *e, struct cs_domain *d,
-                 xen_coshare_entry_t *ents, uint32_t nr)
+int cs_unhint_one(struct cs_engine *e, struct cs_domain *d,
+                  xen_coshare_entry_t *ent)
 {
-    uint32_t i;
+    int rc;
 
-    cs_batch_begin(e);
-    for ( i = 0; i < nr; i++ )
+    if ( cs_mapping_find(e, d->slot, ent->gfn) == CS_NIL )
     {
-        xen_coshare_entry_t *ent = &ents[i];
-        int rc = cs_entry_check(e, d, ent);
-
-        if ( !rc && cs_mapping_find(e, d->slot, ent->gfn) == CS_NIL )
-        {
-            ent->result = XEN_COSHARE_RES_SKIPPED;
-            ent->error = XEN_COSHARE_SKIP_NOT_SHARED;
-            continue;
-        }
-        if ( !rc )
-            rc = cs_do_unshare(e, d, ent->gfn);
-        if ( rc )
-        {
-            ent->result = XEN_COSHARE_RES_ERROR;
-            ent->error = rc;
-            CS_COUNT(e, d, errors);
-            continue;
-        }
-        ent->result = XEN_COSHARE_RES_DONE;
-        ent->error = 0;
-        CS_COUNT(e, d, unhinted);
+        cs_entry_skip(ent, XEN_COSHARE_SKIP_NOT_SHARED);
+        return 0;
     }
+    rc = cs_do_unshare(e, d, ent->gfn);
+    if ( rc )
+        return rc;
+    ent->result = XEN_COSHARE_RES_DONE;
+    CS_COUNT(e, d, unhinted);
     return 0;
 }

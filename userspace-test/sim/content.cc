@@ -62,10 +62,31 @@ static std::vector<fs::path> glob_boot(std::string_view prefix)
     return out;
 }
 
+// Modules a Xen guest of the newest installed kernel loads.
+static std::vector<fs::path> guest_modules()
+{
+    std::vector<fs::path> kernels, out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/usr/lib/modules", ec))
+        kernels.push_back(e.path());
+    if (kernels.empty())
+        return out;
+    std::sort(kernels.begin(), kernels.end());
+    for (const char* m : {"drivers/block/xen-blkfront.ko",
+                          "drivers/net/xen-netfront.ko", "fs/ext4/ext4.ko",
+                          "fs/jbd2/jbd2.ko", "fs/mbcache.ko",
+                          "lib/crc16.ko", "crypto/crc32c_generic.ko"})
+        if (fs::is_regular_file(kernels.back() / "kernel" / m))
+            out.push_back(kernels.back() / "kernel" / m);
+    return out;
+}
+
 RealFiles find_real_files()
 {
     RealFiles f;
     f.kernel_text = glob_boot("vmlinuz-");
+    for (auto& m : guest_modules())
+        f.kernel_text.push_back(std::move(m));
     f.kernel_rodata = glob_boot("System.map-");
     f.common = existing({"/usr/lib/x86_64-linux-gnu/libc.so.6",
                          "/usr/lib/x86_64-linux-gnu/libm.so.6",

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cs_batch.c - one loop for every batch op (hint, unhint, vol_add,
+ * vol_del): the checks each entry shares (padding, range, duplicates in
+ * the batch), the op's own step, and the per-entry result and counters.
+ */
+#include "cs_internal.h"
+
+static void cs_batch_begin(struct cs_engine *e)
+{
+    if ( ++e->batch_gen == 0 )
+    {
+        memset(e->seen_gen, 0, sizeof(e->seen_gen));
+        e->batch_gen = 1;
+    }
+}
+
+/* True if gfn was already seen in this batch; remembers it otherwise. */
+static bool cs_batch_seen(struct cs_engine *e, uint64_t gfn)
+{
+    const uint32_t mask = 2 * XEN_COSHARE_BATCH_MAX - 1;
+    uint32_t i = cs_mix64(gfn) & mask;
+
+    for ( ; e->seen_gen[i] == e->batch_gen; i = (i + 1) & mask )
+        if ( e->seen_gfn[i] == gfn )
+            return true;
+    e->seen_gen[i] = e->batch_gen;
+    e->seen_gfn[i] = gfn;
+    return false;
+}
+
+static int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
+                          const xen_coshare_entry_t *ent)
+{
+    if ( ent->pad[0] | ent->pad[1] | ent->pad[2] )
+        return -EINVAL;
+    if ( ent->gfn > XEN_COSHARE_GFN_MAX ||
+         ent->gfn >= cs_env_gfn_end(e->env, d->domid) )
+        return -ERANGE;
+    if ( cs_batch_seen(e, ent->gfn) )
+        return -EEXIST;
+    return 0;
+}
+
+int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
+                unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr)
+{
+    bool hint = op == XENMEM_sharing_op_coshare_hint;
+    uint32_t i;
+
+    cs_batch_begin(e);
+    for ( i = 0; i < nr; i++ )
+    {
+        xen_coshare_entry_t *ent = &ents[i];
+        int rc = cs_entry_check(e, d, ent);
+
+        ent->result = XEN_COSHARE_RES_PENDING;
+        ent->error = 0;
+        if ( hint )
+        {
+            CS_COUNT(e, d, hinted[cls]);
+            if ( i + 1 < nr && cls != XEN_COSHARE_CLASS_ZERO )
+                cs_hint_prefetch(e, d, ents[i + 1].gfn);
+        }
+        if ( !rc )
+        {
+            switch ( op )
+            {
+            case XENMEM_sharing_op_coshare_hint:
+                rc = cs_hint_one(e, d, cls, ent);
+                break;
+            case XENMEM_sharing_op_coshare_unhint:
+                rc = cs_unhint_one(e, d, ent);
+                break;
+            case XENMEM_sharing_op_coshare_vol_add:
+                rc = cs_vol_add_one(e, d, ent);
+                break;
+            default:
+                rc = cs_vol_del_one(e, d, ent);
+                break;
+            }
+        }
+        if ( rc )
+        {
+            ent->result = XEN_COSHARE_RES_ERROR;
+            ent->error = rc;
+            CS_COUNT(e, d, errors);
+        }
+        else if ( hint && ent->result == XEN_COSHARE_RES_SKIPPED )
+            CS_COUNT(e, d, skipped[cls]);
+    }
+    return 0;
+}
