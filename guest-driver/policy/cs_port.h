@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * cs_port.h - the types the guest's portable logic needs and the coshare
+ * ABI header, from the kernel or from libc, so the same .c files build
+ * into coshare.ko and into the userspace tests.  Linux renames Xen's
+ * guest-handle macros; the few lines below map them back so that
+ * coshare.h is used unchanged.
+ */
+#ifndef COSHARE_CS_PORT_H
+#define COSHARE_CS_PORT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/kernel.h>
+#include <xen/interface/xen.h>
+#ifndef uint64_aligned_t
+#define uint64_aligned_t uint64_t __aligned(8)
+#endif
+#define DEFINE_XEN_GUEST_HANDLE(name) DEFINE_GUEST_HANDLE(name)
+#define XEN_GUEST_HANDLE_64(name) GUEST_HANDLE(name)
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <xen/xen.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+#endif
+
+#include "coshare.h"
+
+#endif /* COSHARE_CS_PORT_H */

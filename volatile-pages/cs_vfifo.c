@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cs_vfifo.c - the guest's volatile-page pool as a ring, oldest first.
+ */
+#include "cs_vfifo.h"
+
+void cs_vfifo_init(struct cs_vfifo *f, u64 *storage, u32 cap)
+{
+	memset(f, 0, sizeof(*f));
+	f->gfns = storage;
+	f->cap = cap;
+}
+
+u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
+{
+	u64 target = f->bonus + slack;
+
+	if (target > f->cap)
+		target = f->cap;
+	return target > f->len ? (u32)(target - f->len) : 0;
+}
+
+u32 cs_vfifo_shrinkable(const struct cs_vfifo *f)
+{
+	return f->len > f->bonus ? (u32)(f->len - f->bonus) : 0;
+}
+
+int cs_vfifo_push(struct cs_vfifo *f, u64 gfn)
+{
+	if (f->len == f->cap)
+		return -ENOSPC;
+	f->gfns[(f->head + f->len) % f->cap] = gfn;
+	f->len++;
+	return 0;
+}
+
+int cs_vfifo_pop_newest(struct cs_vfifo *f, u64 *gfn)
+{
+	if (!cs_vfifo_shrinkable(f))
+		return -EBUSY;
+	f->len--;
+	*gfn = f->gfns[(f->head + f->len) % f->cap];
+	return 0;
+}
+
+int cs_vfifo_sync(struct cs_vfifo *f, u64 hv_depth, u64 hv_bonus,
+		  u64 *out, u32 max)
+{
+	u32 gone, i;
+
+	if (hv_depth > f->len)
+		return -EIO;
+	gone = (u32)(f->len - hv_depth);
+	if (gone > max)
+		gone = max;
+	for (i = 0; i < gone; i++) {
+		out[i] = f->gfns[f->head];
+		f->head = (f->head + 1) % f->cap;
+		f->len--;
+	}
+	f->reclaimed += gone;
+	f->bonus = hv_bonus;
+	return (int)gone;
+}
