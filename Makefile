@@ -1,10 +1,13 @@
 # coshare: the one entry point.  Userspace builds with CMake under build/.
 #
-#   make            build the engine, simulator, tests, demo and benchmarks
-#   make demo       the simulator on real content, printing what was shared
-#   make test       everything, built with ASan+UBSan (clang), plus libFuzzer
-#   make bench      benchmarks: ratios measured in one run, and real KSM
-#   make fuzz       a longer libFuzzer run (FUZZ_SECONDS, default 300)
+#   make             build the engine, simulator, tests, demo and benchmarks
+#   make demo        the simulator on real content, printing what was shared
+#   make test        everything: userspace tests with ASan+UBSan (clang) and
+#                    libFuzzer, then the guest module's smoke test in QEMU
+#   make module      coshare.ko with kbuild (KDIR= for another tree)
+#   make module-test the module's in-kernel smoke test under QEMU TCG
+#   make bench       benchmarks: ratios measured in one run, and real KSM
+#   make fuzz        a longer libFuzzer run (FUZZ_SECONDS, default 300)
 #   make clean
 
 BUILD        ?= build
@@ -12,7 +15,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo test bench fuzz clean
+.PHONY: all deps sanitize demo test module module-test bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -32,8 +35,14 @@ sanitize: deps
 demo: all
 	$(BUILD)/release/coshare-demo
 
-test: all sanitize
+test: all sanitize module-test
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
+
+module: deps
+	$(MAKE) -C guest-driver $(if $(KDIR),KDIR=$(KDIR))
+
+module-test: deps
+	BUILD=$(abspath $(BUILD)) bash ci/module-smoke/run.sh
 
 bench: all
 	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \
@@ -47,3 +56,4 @@ fuzz: sanitize
 
 clean:
 	rm -rf $(BUILD)
+	$(MAKE) -C guest-driver clean

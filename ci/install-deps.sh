@@ -7,7 +7,9 @@ packages=(
     make cmake g++ clang libclang-rt-14-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     nlohmann-json3-dev libcli11-dev libxen-dev
-    linux-image-amd64   # a real Debian kernel image for the simulator
+    linux-image-amd64   # a real Debian kernel: simulator content, module tests
+    linux-headers-amd64 # kbuild for coshare.ko
+    qemu-system-x86 busybox-static cpio e2fsprogs kmod libc6-dev
 )
 
 missing=()

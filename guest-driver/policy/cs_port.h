@@ -3,8 +3,8 @@
  * cs_port.h - the types the guest's portable logic needs and the coshare
  * ABI header, from the kernel or from libc, so the same .c files build
  * into coshare.ko and into the userspace tests.  Linux renames Xen's
- * guest-handle macros; the few lines below map them back so that
- * coshare.h is used unchanged.
+ * guest-handle macros and lacks XENMEM_sharing_op; the few lines below
+ * fill that in so that coshare.h is used unchanged.
  */
 #ifndef COSHARE_CS_PORT_H
 #define COSHARE_CS_PORT_H
@@ -20,6 +20,10 @@
 #endif
 #define DEFINE_XEN_GUEST_HANDLE(name) DEFINE_GUEST_HANDLE(name)
 #define XEN_GUEST_HANDLE_64(name) GUEST_HANDLE(name)
+/* Xen's memory.h has it; Linux's copy stops short of the sharing ops. */
+#ifndef XENMEM_sharing_op
+#define XENMEM_sharing_op 22
+#endif
 #else
 #include <errno.h>
 #include <stdbool.h>

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * coshare.h - state shared by the files of coshare.ko.
+ *
+ * One instance per guest.  The collectors find likely-shareable pages,
+ * submit.c hints them in batches (or, in estimate mode, only fingerprints
+ * them), volatile.c keeps the repayment pool, sysfs.c shows it all.
+ */
+#ifndef COSHARE_MODULE_H
+#define COSHARE_MODULE_H
+
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/shrinker.h>
+#include <linux/page_reporting.h>
+
+#include "cs_policy.h"
+#include "cs_vfifo.h"
+
+#define CS_NAME "coshare"
+
+enum cs_mode { CS_MODE_XEN, CS_MODE_ESTIMATE };
+
+/* One fingerprint per pfn: the content hash and class of a hinted page. */
+struct cs_fingerprint {
+	u64 hash;
+	u32 cls;		/* XEN_COSHARE_CLASS_*, or CS_FP_NONE */
+	u32 flags;		/* 0 */
+};
+#define CS_FP_NONE	0xffffffffu
+
+struct cs_state {
+	enum cs_mode mode;
+	struct mutex lock;		/* knobs, counters, batches, pool */
+	u64 knob[CS_KNOB_NR];
+	struct cs_counters c;
+	struct cs_batch *batch;		/* one per class */
+	struct cs_backoff *backoff;
+	struct cs_bitmap shared;	/* gfns last seen shared */
+	u32 scan;			/* full scans started */
+	unsigned long max_pfn;
+
+	struct cs_fingerprint *fp;	/* indexed by pfn */
+
+	struct cs_vfifo fifo;
+	struct page **pool;		/* pages of the FIFO, by ring slot */
+	u64 hv_cow_faults;		/* from the hypervisor's stats */
+
+	struct task_struct *scanner;
+	struct kobject *kobj;
+	struct shrinker shrinker;
+	struct page_reporting_dev_info reporting;
+	bool reporting_on;
+};
+
+extern struct cs_state *cs;
+
+/* sysfs.c */
+int cs_sysfs_init(void);
+void cs_sysfs_exit(void);
+
+/* collect_kernel.c: kernel text and rodata, as pfn ranges. */
+void cs_collect_kernel(void);
+unsigned long cs_ram_end_pfn(void);
+
+/* collect_process.c: page cache of executable file mappings. */
+void cs_collect_process(unsigned long budget);
+void cs_collect_process_exit(void);
+
+/* free_report.c: free pages, through free page reporting. */
+int cs_free_report_init(void);
+void cs_free_report_exit(void);
+
+/* submit.c: one page of a class; flushes full batches.  Lock held. */
+void cs_submit(unsigned int cls, unsigned long pfn);
+void cs_submit_flush(void);
+int cs_unhint_all(void);
+int cs_hyp_version(struct xen_coshare_version *v);
+int cs_hyp_batch(u8 op, unsigned int cls, xen_coshare_entry_t *ents, u32 nr);
+int cs_hyp_stats(xen_coshare_stats_t *st);
+
+/* fingerprint.c */
+int cs_fp_init(void);
+void cs_fp_exit(void);
+void cs_fp_record(unsigned int cls, unsigned long pfn);
+ssize_t cs_fp_read(char *buf, loff_t off, size_t count);
+
+/* volatile.c: the repayment pool (Xen mode only). */
+int cs_volatile_init(void);
+void cs_volatile_exit(void);
+void cs_volatile_balance(void);
+
+#endif /* COSHARE_MODULE_H */
