@@ -5,11 +5,19 @@
  * section symbols are not exported to modules).  These resources are
  * created once at boot and never change, so reading the tree without
  * resource_lock (not exported either) is safe.
+ *
+ * Loaded modules' text and rodata are the read-only pages mapped in the
+ * module area: executable ones are text, the others rodata.  A module
+ * unloading meanwhile can only make a hint name a page whose content
+ * changed, which the hypervisor's own compare and copy-on-write make
+ * harmless.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/sched.h>
 
 #include "coshare.h"
 
@@ -53,6 +61,55 @@ static void cs_collect_range(const char *name, unsigned int cls)
 		cs_submit(cls, pfn);
 }
 
+/*
+ * How far the walk may skip from addr: the mapping's size when lookup_address
+ * found one, else the size of the empty entry one level below the deepest
+ * present one it reports.
+ */
+static unsigned long cs_walk_step(const pte_t *pte, unsigned int level)
+{
+	switch (level) {
+	case PG_LEVEL_NONE:
+		return P4D_SIZE;
+	case PG_LEVEL_512G:
+		return PUD_SIZE;
+	case PG_LEVEL_1G:
+		return pte ? PUD_SIZE : PMD_SIZE;
+	case PG_LEVEL_2M:
+		return PMD_SIZE;
+	default:
+		return PAGE_SIZE;
+	}
+}
+
+static void cs_collect_modules(void)
+{
+	unsigned long addr = MODULES_VADDR;
+
+	while (addr < MODULES_END) {
+		unsigned int level;
+		pte_t *pte = lookup_address(addr, &level);
+		unsigned long next;
+
+		if (pte && level == PG_LEVEL_4K && pte_present(*pte) &&
+		    !pte_write(*pte)) {
+			bool text = pte_exec(*pte);
+			unsigned int cls = text ? XEN_COSHARE_CLASS_KERNEL_TEXT :
+						  XEN_COSHARE_CLASS_KERNEL_RODATA;
+
+			if (cs->knob[text ? CS_KNOB_HINT_KERNEL_TEXT :
+					    CS_KNOB_HINT_KERNEL_RODATA])
+				cs_submit(cls, pte_pfn(*pte));
+		}
+		next = ALIGN_DOWN(addr, cs_walk_step(pte, level)) +
+		       cs_walk_step(pte, level);
+		if (next <= addr)	/* wrapped past the top */
+			break;
+		addr = next;
+		cond_resched();
+	}
+}
+
 void cs_collect_kernel(void)
 {
 	if (cs->knob[CS_KNOB_HINT_KERNEL_TEXT])
@@ -60,4 +117,5 @@ void cs_collect_kernel(void)
 	if (cs->knob[CS_KNOB_HINT_KERNEL_RODATA])
 		cs_collect_range("Kernel rodata",
 				 XEN_COSHARE_CLASS_KERNEL_RODATA);
+	cs_collect_modules();
 }
