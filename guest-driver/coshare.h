@@ -38,6 +38,7 @@ struct cs_state {
 	struct cs_backoff *backoff;
 	struct cs_bitmap shared;	/* gfns last seen shared */
 	u32 scan;			/* full scans started */
+	bool denied;			/* a hint got -EACCES: not enabled yet */
 	unsigned long max_pfn;
 
 	struct cs_fingerprint *fp;	/* indexed by pfn */

@@ -71,8 +71,11 @@ static int cs_scanner(void *unused)
 			kernel_done = false;
 		} else if (cs->knob[CS_KNOB_RUN] == 1) {
 			if (!kernel_done) {
+				/* Again next scan if dom0 has not enabled us. */
+				cs->denied = false;
 				cs_collect_kernel();
-				kernel_done = true;
+				cs_submit_flush();
+				kernel_done = !cs->denied;
 			}
 			cs_collect_process(cs->knob[CS_KNOB_PAGES_TO_SCAN]);
 			cs_submit_flush();

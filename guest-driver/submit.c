@@ -47,6 +47,8 @@ int cs_hyp_batch(u8 opcode, unsigned int cls, xen_coshare_entry_t *ents,
 	rc = cs_memop(&op);
 	if (rc)
 		cs->c.hypercall_errors++;
+	if (rc == -EACCES)
+		cs->denied = true;
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #endif
 #define DEFINE_XEN_GUEST_HANDLE(name) DEFINE_GUEST_HANDLE(name)
 #define XEN_GUEST_HANDLE_64(name) GUEST_HANDLE(name)
+#define __XEN_COSHARE_GUEST__
 /* Xen's memory.h has it; Linux's copy stops short of the sharing ops. */
 #ifndef XENMEM_sharing_op
 #define XENMEM_sharing_op 22

@@ -52,6 +52,9 @@ int cs_op(struct cs_engine *e, const struct cs_caller *caller,
 /* Write fault on a gfn mapping a coshare frame: give it a private copy.
  * -ENOENT: not a coshare gfn; -ENOMEM: no frame even after reclaim. */
 int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn);
+/* The same for callers that may hold p2m locks (which the engine takes
+ * inside its own lock): -EAGAIN instead of waiting for the engine lock. */
+int cs_unshare_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn);
 
 /*
  * Domain teardown, preemptible: does at most *budget units of work, then

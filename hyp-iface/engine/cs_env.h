@@ -13,6 +13,7 @@
 #ifdef __XEN__
 #include <xen/types.h>
 #include <xen/errno.h>
+#include <xen/kernel.h>
 #include <xen/lib.h>
 #include <xen/string.h>
 #include <xen/stdarg.h>
@@ -28,7 +29,11 @@
 #include <xen/xen.h>
 #endif
 
+#ifdef __XEN__
+#include <public/coshare.h>
+#else
 #include "coshare.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,6 +83,7 @@ void cs_env_free(struct cs_env *env, void *p, size_t size);
 
 /* The engine lock: one per engine, held across each engine call. */
 void cs_env_lock(struct cs_env *env);
+bool cs_env_trylock(struct cs_env *env);    /* true: now held */
 void cs_env_unlock(struct cs_env *env);
 
 #ifdef __cplusplus

@@ -108,15 +108,31 @@ int cs_op(struct cs_engine *e, const struct cs_caller *caller,
     return rc;
 }
 
+static int cs_unshare_locked(struct cs_engine *e, uint16_t domid,
+                             uint64_t gfn)
+{
+    struct cs_domain *d = cs_domain_get(e, domid);
+
+    return d ? cs_do_unshare(e, d, gfn) : -ENOENT;
+}
+
 int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn)
 {
-    struct cs_domain *d;
-    int rc = -ENOENT;
+    int rc;
 
     cs_env_lock(e->env);
-    d = cs_domain_get(e, domid);
-    if ( d )
-        rc = cs_do_unshare(e, d, gfn);
+    rc = cs_unshare_locked(e, domid, gfn);
+    cs_env_unlock(e->env);
+    return rc;
+}
+
+int cs_unshare_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn)
+{
+    int rc;
+
+    if ( !cs_env_trylock(e->env) )
+        return -EAGAIN;
+    rc = cs_unshare_locked(e, domid, gfn);
     cs_env_unlock(e->env);
     return rc;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // cow_test.cc - copy-on-write: content kept, other sharers untouched, and
 // the two no-copy paths (last mapping, logically zero).
+#include <future>
+
 #include "fixture.h"
 
 namespace coshare::test {
@@ -91,6 +93,30 @@ TEST_F(CowTest, UnhintGivesPagesBack)
     EXPECT_EQ(again[0].result, XEN_COSHARE_RES_SKIPPED);
     EXPECT_EQ(again[0].error, XEN_COSHARE_SKIP_NOT_SHARED);
     EXPECT_EQ(host().stats(2).unhinted, 3u);
+}
+
+// Xen's fault path holds p2m locks, which the engine takes inside its own
+// lock: there the unshare must not wait, and the fault is retried instead.
+TEST_F(CowTest, NowaitUnshareBacksOffWhileTheEngineIsBusy)
+{
+    cs_mfn_t shared = host().p2m(2, 5).mfn;
+    std::promise<void> held, release;
+    auto holder = std::async(std::launch::async, [&] {
+        std::lock_guard guard(host().lock());
+        held.set_value();
+        release.get_future().wait();
+    });
+    held.get_future().wait();
+    EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), -EAGAIN);
+    EXPECT_EQ(host().p2m(2, 5).mfn, shared);
+    release.set_value();
+    holder.get();
+
+    EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), 0);
+    EXPECT_EQ(host().p2m(2, 5).type, CS_P2M_RAM);
+    EXPECT_TRUE(same(host().read(2, 5), page_of(5)));
+    EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), -ENOENT);
+    EXPECT_EQ(host().audit(), 0u);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
  * stock ones (0..10).  A guest tells the hypervisor which of its pages are
  * worth sharing; the hypervisor hashes and compares them itself.
  *
- * Include after xen.h (Xen: public/xen.h, tools: <xen/xen.h>, Linux: the
+ * Outside Xen's tree, include xen.h first (tools: <xen/xen.h>, Linux: the
  * module's compat header).  Every struct has a fixed size and explicit
  * padding so that 32- and 64-bit callers agree; all padding must be zero.
  *
@@ -16,6 +16,14 @@
 
 #ifndef __XEN_PUBLIC_COSHARE_H__
 #define __XEN_PUBLIC_COSHARE_H__
+
+#ifndef __XEN_PUBLIC_XEN_H__
+#include "xen.h"
+#endif
+
+/* Tools get uint64_aligned_t and 64-bit handles from xen.h; a guest kernel
+ * defines them and __XEN_COSHARE_GUEST__ (see the Linux module). */
+#if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
 #define XEN_COSHARE_VERSION              0x00010000 /* major 1, minor 0 */
 
@@ -187,6 +195,8 @@ struct xen_coshare_op {
 };
 typedef struct xen_coshare_op xen_coshare_op_t;
 DEFINE_XEN_GUEST_HANDLE(xen_coshare_op_t);
+
+#endif /* __XEN__ || __XEN_TOOLS__ || __XEN_COSHARE_GUEST__ */
 
 #endif /* __XEN_PUBLIC_COSHARE_H__ */
 

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen_env.c - the coshare engine's environment (cs_env.h) inside Xen.
+ *
+ * coshare frames use stock mem_sharing's representation, so that the rest of
+ * Xen (p2m code, grant tables, the fault path) treats them as shared pages:
+ * owner dom_cow, type PGT_shared_page with one type and one general
+ * reference per mapping gfn, p2m_ram_shared, SHARED_M2P_ENTRY.  What sets
+ * them apart is a nonzero engine tag, kept in a table indexed by pdx.
+ */
+#include <xen/domain_page.h>
+#include <xen/mm.h>
+#include <xen/sched.h>
+#include <xen/spinlock.h>
+#include <xen/vmap.h>
+#include <xen/xmalloc.h>
+#include <asm/mem_sharing.h>
+#include <asm/p2m.h>
+#include <asm/paging.h>
+
+#include "../mm-locks.h"
+#include "cs_env.h"
+#include "xen_env.h"
+
+/* A guest page nobody else holds: the only state coshare may take over. */
+static bool plain_ram(const struct domain *d, const struct page_info *pg)
+{
+    return page_get_owner(pg) == d && !is_special_page(pg) &&
+           (pg->count_info & (PGC_count_mask | PGC_allocated)) ==
+           (PGC_allocated | 1) &&
+           !(pg->u.inuse.type_info & PGT_count_mask);
+}
+
+enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
+                                  uint64_t gfn, cs_mfn_t *mfn)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+    enum cs_p2m_type type = CS_P2M_OTHER;
+    p2m_type_t t;
+    mfn_t m;
+
+    *mfn = CS_INVALID_MFN;
+    if ( !d )
+        return type;
+    m = get_gfn_query(d, gfn, &t);
+    if ( mfn_valid(m) )
+    {
+        *mfn = mfn_x(m);
+        if ( p2m_is_shared(t) )
+            type = CS_P2M_SHARED;
+        else if ( t == p2m_ram_rw )
+            type = plain_ram(d, mfn_to_page(m)) ? CS_P2M_RAM : CS_P2M_BUSY;
+    }
+    put_gfn(d, gfn);
+    rcu_unlock_domain(d);
+    return type;
+}
+
+/* gfn's private page becomes the new shared frame itself. */
+static int share_in_place(struct domain *d, uint64_t gfn, mfn_t m)
+{
+    int rc = mem_sharing_make_sharable(d, mfn_to_page(m));
+
+    if ( rc )
+        return rc;
+    BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_rw, p2m_ram_shared));
+    set_gpfn_from_mfn(mfn_x(m), SHARED_M2P_ENTRY);
+    return 0;
+}
+
+/* gfn maps an existing shared frame; its private page goes back to Xen. */
+static int share_merge(struct domain *d, uint64_t gfn, mfn_t old,
+                       mfn_t frame)
+{
+    struct p2m_domain *p2m = p2m_get_hostp2m(d);
+    struct page_info *fpg = mfn_to_page(frame), *opg = mfn_to_page(old);
+    int rc;
+
+    if ( !get_page_and_type(fpg, dom_cow, PGT_shared_page) )
+        return -EINVAL;
+    rc = p2m_set_entry(p2m, _gfn(gfn), frame, PAGE_ORDER_4K, p2m_ram_shared,
+                       p2m->default_access);
+    if ( rc )
+    {
+        put_page_and_type(fpg);
+        return rc;
+    }
+    set_gpfn_from_mfn(mfn_x(old), INVALID_M2P_ENTRY);
+    if ( get_page(opg, d) )
+    {
+        put_page_alloc_ref(opg);
+        put_page(opg);
+    }
+    return 0;
+}
+
+int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
+                     cs_mfn_t frame)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+    p2m_type_t t;
+    mfn_t m;
+    int rc = -EBUSY;
+
+    if ( !d )
+        return -ESRCH;
+    m = get_gfn_query(d, gfn, &t);
+    if ( t == p2m_ram_rw && mfn_valid(m) && plain_ram(d, mfn_to_page(m)) )
+    {
+        rc = mfn_x(m) == frame ? share_in_place(d, gfn, m)
+                               : share_merge(d, gfn, m, _mfn(frame));
+        if ( !rc )
+            atomic_inc(&d->shr_pages);
+    }
+    put_gfn(d, gfn);
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+/*
+ * Hands an anonymous frame to d.  An unshare must not fail once it has a
+ * frame, so d's max_pages is not checked again: the page it replaces was
+ * charged when it was populated.
+ */
+static void assign_to(struct domain *d, struct page_info *pg)
+{
+    spin_lock(&d->page_alloc_lock);
+    page_set_owner(pg, d);
+    smp_wmb();
+    pg->count_info = (pg->count_info & PGC_extra) | PGC_allocated | 1;
+    if ( domain_adjust_tot_pages(d, 1) == 1 )
+        get_knownalive_domain(d);
+    page_list_add_tail(pg, &d->page_list);
+    spin_unlock(&d->page_alloc_lock);
+}
+
+int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
+                       cs_mfn_t mfn)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+    struct p2m_domain *p2m;
+    p2m_type_t t;
+    mfn_t m;
+    int rc = -EINVAL;
+
+    if ( !d )
+        return -ESRCH;
+    p2m = p2m_get_hostp2m(d);
+    m = get_gfn_query(d, gfn, &t);
+    if ( !p2m_is_shared(t) )
+        goto out;
+    if ( mfn_x(m) == mfn )
+    {
+        /* The last mapping takes the frame back. */
+        rc = mem_sharing_make_private(d, mfn_to_page(m));
+        if ( !rc )
+            BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_shared, p2m_ram_rw));
+    }
+    else
+    {
+        assign_to(d, mfn_to_page(_mfn(mfn)));
+        rc = p2m_set_entry(p2m, _gfn(gfn), _mfn(mfn), PAGE_ORDER_4K,
+                           p2m_ram_rw, p2m->default_access);
+        BUG_ON(rc);     /* the entry exists: no table allocation needed */
+        put_page_and_type(mfn_to_page(m));
+    }
+    if ( !rc )
+    {
+        set_gpfn_from_mfn(mfn, gfn);
+        paging_mark_dirty(d, _mfn(mfn));
+        atomic_dec(&d->shr_pages);
+    }
+ out:
+    put_gfn(d, gfn);
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+/* Takes a plain page away from d, leaving it anonymous (as steal_page). */
+static bool detach_from(struct domain *d, struct page_info *pg)
+{
+    unsigned long x, y = pg->count_info;
+    bool drop_dom_ref;
+
+    do {
+        x = y;
+        if ( (x & (PGC_count_mask | PGC_allocated)) != (PGC_allocated | 1) )
+            return false;
+        y = cmpxchg(&pg->count_info, x,
+                    x & ~(PGC_count_mask | PGC_allocated));
+    } while ( y != x );
+
+    spin_lock(&d->page_alloc_lock);
+    pg->u.inuse.type_info = 0;
+    page_set_owner(pg, NULL);
+    page_list_del(pg, &d->page_list);
+    drop_dom_ref = !domain_adjust_tot_pages(d, -1);
+    spin_unlock(&d->page_alloc_lock);
+    if ( drop_dom_ref )
+        put_domain(d);
+    return true;
+}
+
+cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+    cs_mfn_t out = CS_INVALID_MFN;
+    struct p2m_domain *p2m;
+    p2m_type_t t;
+    mfn_t m;
+
+    if ( !d )
+        return out;
+    p2m = p2m_get_hostp2m(d);
+    m = get_gfn_query(d, gfn, &t);
+    if ( !mfn_valid(m) )
+        goto out;
+    if ( p2m_is_shared(t) ||
+         (t == p2m_ram_rw && plain_ram(d, mfn_to_page(m))) )
+    {
+        if ( p2m_set_entry(p2m, _gfn(gfn), INVALID_MFN, PAGE_ORDER_4K,
+                           p2m_invalid, p2m->default_access) )
+            goto out;
+        if ( p2m_is_shared(t) )
+        {
+            put_page_and_type(mfn_to_page(m));
+            atomic_dec(&d->shr_pages);
+        }
+        else
+        {
+            set_gpfn_from_mfn(mfn_x(m), INVALID_M2P_ENTRY);
+            if ( !detach_from(d, mfn_to_page(m)) )
+            {
+                /* Someone took a reference meanwhile: put it back. */
+                BUG_ON(p2m_set_entry(p2m, _gfn(gfn), m, PAGE_ORDER_4K,
+                                     p2m_ram_rw, p2m->default_access));
+                set_gpfn_from_mfn(mfn_x(m), gfn);
+                goto out;
+            }
+        }
+        out = mfn_x(m);
+    }
+ out:
+    put_gfn(d, gfn);
+    rcu_unlock_domain(d);
+    return out;
+}
+
+uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+    uint64_t end = 0;
+
+    if ( d )
+    {
+        if ( is_hvm_domain(d) && p2m_get_hostp2m(d) )
+            end = p2m_get_hostp2m(d)->max_mapped_pfn + 1;
+        rcu_unlock_domain(d);
+    }
+    return end;
+}
+
+cs_mfn_t cs_env_frame_alloc(struct cs_env *env)
+{
+    struct page_info *pg = alloc_domheap_page(NULL, 0);
+
+    return pg ? mfn_x(page_to_mfn(pg)) : CS_INVALID_MFN;
+}
+
+/* Either a coshare frame whose last mapping is gone, or an anonymous one. */
+void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn)
+{
+    struct page_info *pg = mfn_to_page(_mfn(mfn));
+
+    if ( page_get_owner(pg) == dom_cow )
+        put_page_alloc_ref(pg);
+    else
+        free_domheap_page(pg);
+}
+
+void *cs_env_frame_map(struct cs_env *env, cs_mfn_t mfn)
+{
+    return map_domain_page(_mfn(mfn));
+}
+
+void cs_env_frame_unmap(struct cs_env *env, void *va)
+{
+    unmap_domain_page(va);
+}
+
+uint32_t cs_env_frame_tag(struct cs_env *env, cs_mfn_t mfn)
+{
+    unsigned long pdx = mfn_to_pdx(_mfn(mfn));
+
+    return pdx < env->nr_tags ? env->tags[pdx] : 0;
+}
+
+void cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag)
+{
+    unsigned long pdx = mfn_to_pdx(_mfn(mfn));
+
+    BUG_ON(pdx >= env->nr_tags);
+    env->tags[pdx] = tag;
+}
+
+void *cs_env_alloc(struct cs_env *env, size_t size)
+{
+    return size > PAGE_SIZE ? vzalloc(size) : xzalloc_bytes(size);
+}
+
+void cs_env_free(struct cs_env *env, void *p, size_t size)
+{
+    if ( size > PAGE_SIZE )
+        vfree(p);
+    else
+        xfree(p);
+}
+
+void cs_env_lock(struct cs_env *env)
+{
+    spin_lock(&env->lock);
+}
+
+bool cs_env_trylock(struct cs_env *env)
+{
+    return spin_trylock(&env->lock);
+}
+
+void cs_env_unlock(struct cs_env *env)
+{
+    spin_unlock(&env->lock);
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-file-style: "BSD"
+ * c-basic-offset: 4
+ * tab-width: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

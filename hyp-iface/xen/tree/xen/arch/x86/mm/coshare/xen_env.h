@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* xen_env.h - Xen's half of the engine environment: its state. */
+#ifndef __X86_MM_COSHARE_XEN_ENV_H__
+#define __X86_MM_COSHARE_XEN_ENV_H__
+
+#include <xen/spinlock.h>
+
+struct cs_env {
+    spinlock_t lock;        /* the engine lock, see cs_env_lock() */
+    uint32_t *tags;         /* engine frame id per pdx, 0 for none */
+    unsigned long nr_tags;
+};
+
+#endif /* __X86_MM_COSHARE_XEN_ENV_H__ */

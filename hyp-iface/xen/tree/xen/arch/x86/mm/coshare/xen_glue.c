@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen_glue.c - coshare inside Xen: the engine instance, the XENMEM_sharing_op
+ * sub-ops of public/coshare.h, and the hooks asm/coshare.h declares.
+ *
+ * Lock order: the engine lock, then p2m locks.  Paths that may already hold
+ * a p2m lock (the p2m query with P2M_UNSHARE, guest_remove_page) only try
+ * the engine lock; the fault path then retries from its exit, lock-free.
+ */
+#include <xen/event.h>
+#include <xen/guest_access.h>
+#include <xen/init.h>
+#include <xen/random.h>
+#include <xen/sched.h>
+#include <xen/vmap.h>
+#include <xen/xmalloc.h>
+#include <asm/coshare.h>
+#include <asm/hap.h>
+#include <asm/mem_sharing.h>
+#include <asm/p2m.h>
+#include <public/coshare.h>
+
+#include "cs_engine.h"
+#include "xen_env.h"
+
+static struct cs_env env = { .lock = SPIN_LOCK_UNLOCKED };
+static struct cs_engine *engine;
+
+/* Preemption granularity of teardown, in engine work units. */
+#define RELINQUISH_BUDGET 2048
+
+static int __init cf_check coshare_init(void)
+{
+    struct cs_config cfg = {
+        .hash_mask = ~0ULL,
+        .hash_seed = ((uint64_t)get_random() << 32) | get_random(),
+    };
+    int rc;
+
+    env.nr_tags = max_pdx;
+    env.tags = vzalloc(env.nr_tags * sizeof(*env.tags));
+    if ( !env.tags )
+        return -ENOMEM;
+    rc = cs_engine_create(&env, &cfg, &engine);
+    if ( rc )
+    {
+        vfree(env.tags);
+        return rc;
+    }
+    printk(XENLOG_INFO "coshare: guest-hinted page sharing, ABI %#x\n",
+           XEN_COSHARE_VERSION);
+    return 0;
+}
+__initcall(coshare_init);
+
+bool coshare_is_frame(mfn_t mfn)
+{
+    return engine && mfn_valid(mfn) && cs_env_frame_tag(&env, mfn_x(mfn));
+}
+
+int coshare_unshare_nowait(struct domain *d, unsigned long gfn)
+{
+    return cs_unshare_nowait(engine, d->domain_id, gfn);
+}
+
+int coshare_unshare_fault(struct domain *d, unsigned long gfn)
+{
+    p2m_type_t t;
+    mfn_t mfn;
+
+    if ( !engine )
+        return -ENOENT;
+    mfn = get_gfn_query_unlocked(d, gfn, &t);
+    if ( !p2m_is_shared(t) )
+        return 0;               /* someone unshared it already */
+    if ( !coshare_is_frame(mfn) )
+        return -ENOENT;
+    return cs_unshare(engine, d->domain_id, gfn);
+}
+
+int coshare_relinquish(struct domain *d)
+{
+    for ( ; ; )
+    {
+        unsigned long budget = RELINQUISH_BUDGET;
+        int rc;
+
+        if ( !engine )
+            return 0;
+        rc = cs_domain_teardown(engine, d->domain_id, &budget);
+        if ( rc != -ERESTART )
+            return rc;
+        if ( hypercall_preempt_check() )
+            return -ERESTART;
+    }
+}
+
+static void cf_check audit_report(void *arg, const char *msg)
+{
+    printk(XENLOG_ERR "coshare audit: %s\n", msg);
+}
+
+/* dom0 ops name a target: it must exist, and hinting needs HAP. */
+static int check_target(const xen_coshare_op_t *op)
+{
+    struct domain *d;
+    int rc = 0;
+
+    /* The engine refuses guests these ops; don't tell them who exists. */
+    if ( !is_control_domain(current->domain) )
+        return 0;
+    switch ( op->op )
+    {
+    case XENMEM_sharing_op_coshare_control:
+    case XENMEM_sharing_op_coshare_group:
+        break;
+    case XENMEM_sharing_op_coshare_stats:
+        if ( op->domain == DOMID_SELF ||
+             (op->u.stats.flags & XEN_COSHARE_STATS_GLOBAL) )
+            return 0;
+        break;
+    default:
+        return 0;
+    }
+    if ( op->domain == DOMID_SELF )
+        return -EINVAL;
+    d = rcu_lock_domain_by_id(op->domain);
+    if ( !d )
+        return -ESRCH;
+    if ( op->op == XENMEM_sharing_op_coshare_control &&
+         (op->u.control.set & XEN_COSHARE_CTL_ENABLE) )
+    {
+        if ( !is_hvm_domain(d) )
+            rc = -EOPNOTSUPP;   /* PV: the m2p is global, see the README */
+        else if ( !hap_enabled(d) )
+            rc = -ENODEV;
+        else
+            d->arch.hvm.mem_sharing.enabled = true;
+    }
+    rcu_unlock_domain(d);
+    return rc;
+}
+
+static bool is_batch(unsigned int op)
+{
+    return op >= XENMEM_sharing_op_coshare_hint &&
+           op <= XENMEM_sharing_op_coshare_vol_del;
+}
+
+int coshare_memop(XEN_GUEST_HANDLE_PARAM(xen_mem_sharing_op_t) arg)
+{
+    XEN_GUEST_HANDLE_PARAM(xen_coshare_op_t) uop =
+        guest_handle_cast(guest_handle_cast(arg, void), xen_coshare_op_t);
+    const struct domain *cd = current->domain;
+    struct cs_caller caller = {
+        .domid = cd->domain_id,
+        .privileged = is_control_domain(cd),
+    };
+    xen_coshare_entry_t *ents = NULL;
+    xen_coshare_stats_t stats = {};
+    xen_coshare_op_t op;
+    unsigned int nr = 0;
+    int rc;
+
+    if ( !engine )
+        return -EOPNOTSUPP;
+    if ( copy_from_guest(&op, uop, 1) )
+        return -EFAULT;
+    rc = check_target(&op);
+    if ( rc )
+        return rc;
+
+    if ( is_batch(op.op) )
+    {
+        nr = op.u.batch.nr;
+        if ( nr > XEN_COSHARE_BATCH_MAX )
+            return -E2BIG;
+        if ( nr )
+        {
+            ents = xmalloc_array(xen_coshare_entry_t, nr);
+            if ( !ents )
+                return -ENOMEM;
+            if ( copy_from_guest(ents, op.u.batch.entries, nr) )
+            {
+                xfree(ents);
+                return -EFAULT;
+            }
+        }
+    }
+
+    if ( op.op == XENMEM_sharing_op_coshare_audit && caller.privileged &&
+         !op.pad0 && !op.pad1 )
+    {
+        /* The engine's audit, reporting each violation, then stock's. */
+        int stock;
+
+        cs_audit(engine, &op.u.audit, audit_report, NULL);
+        stock = mem_sharing_audit();
+        if ( stock > 0 )
+            op.u.audit.errors += stock;
+        rc = 0;
+    }
+    else
+        rc = cs_op(engine, &caller, &op, ents, &stats);
+
+    /* Results go back after the engine lock is dropped: the copies may
+     * fault on a shared page of the caller's and unshare it. */
+    if ( nr && copy_to_guest(op.u.batch.entries, ents, nr) )
+        rc = -EFAULT;
+    if ( !rc && op.op == XENMEM_sharing_op_coshare_stats &&
+         copy_to_guest(op.u.stats.buf, &stats, 1) )
+        rc = -EFAULT;
+    if ( __copy_to_guest(uop, &op, 1) )
+        rc = -EFAULT;
+    xfree(ents);
+    return rc;
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-file-style: "BSD"
+ * c-basic-offset: 4
+ * tab-width: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+// coshare_probe.cc - a guest-side test driver for the coshare hypercalls,
+// run inside PVH guests by the nested-VM tests.  It issues the ops raw,
+// through /dev/xen/privcmd, so it can also behave as a hostile guest:
+//   coshare-probe version
+//   coshare-probe share --pattern P --pages N [--write] [--hold S]
+//   coshare-probe hostile --ops N [--seed S]
+// Every command prints one JSON line and exits 0 only when its checks held.
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/memory.h>
+#include <xen/sys/privcmd.h>
+
+#include "coshare.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace {
+
+constexpr size_t kPage = 4096;
+
+// Memory the hypervisor reads or writes: populated and locked, because Xen
+// cannot take a guest page fault while copying.
+class LockedBuffer {
+public:
+    explicit LockedBuffer(size_t bytes)
+        : size_((bytes + kPage - 1) / kPage * kPage)
+    {
+        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            throw std::runtime_error("mmap: " + std::string(strerror(errno)));
+        data_ = static_cast<std::byte*>(p);
+    }
+    ~LockedBuffer() { munmap(data_, size_); }
+    LockedBuffer(const LockedBuffer&) = delete;
+    LockedBuffer& operator=(const LockedBuffer&) = delete;
+
+    template <typename T> T* as() { return reinterpret_cast<T*>(data_); }
+    std::byte* page(size_t i) { return data_ + i * kPage; }
+    size_t size() const { return size_; }
+
+private:
+    size_t size_;
+    std::byte* data_;
+};
+
+class Privcmd {
+public:
+    Privcmd() : fd_(open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC))
+    {
+        if (fd_ < 0)
+            throw std::runtime_error("/dev/xen/privcmd: " +
+                                     std::string(strerror(errno)) +
+                                     " (not a Xen guest, or xen-privcmd not loaded)");
+    }
+    ~Privcmd() { close(fd_); }
+
+    // Returns the hypercall's result: >= 0, or -errno.
+    long memory_op(unsigned long cmd, void* arg) const
+    {
+        privcmd_hypercall_t call{};
+        call.op = __HYPERVISOR_memory_op;
+        call.arg[0] = cmd;
+        call.arg[1] = reinterpret_cast<uintptr_t>(arg);
+        long rc = ioctl(fd_, IOCTL_PRIVCMD_HYPERCALL, &call);
+        return rc < 0 ? -errno : rc;
+    }
+
+private:
+    int fd_;
+};
+
+// The guest frame of a virtual address, from /proc/self/pagemap (root).
+uint64_t gfn_of(const void* va)
+{
+    static const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t entry = 0;
+    off_t off = static_cast<off_t>(reinterpret_cast<uintptr_t>(va) / kPage * 8);
+    if (fd < 0 || pread(fd, &entry, 8, off) != 8 || !(entry >> 63))
+        throw std::runtime_error("pagemap: page not present or not root");
+    return entry & ((1ULL << 55) - 1);
+}
+
+xen_coshare_entry_t entry(uint64_t gfn)
+{
+    xen_coshare_entry_t e{};
+    e.gfn = gfn;
+    return e;
+}
+
+void fill(std::byte* page, uint32_t pattern, uint64_t index)
+{
+    std::mt19937_64 rng(pattern * 1000003ULL + index);
+    auto* words = reinterpret_cast<uint64_t*>(page);
+    for (size_t w = 0; w < kPage / 8; ++w)
+        words[w] = rng();
+}
+
+struct Op {
+    LockedBuffer buf{kPage};
+    xen_coshare_op_t* op() { return buf.as<xen_coshare_op_t>(); }
+};
+
+int cmd_version(const Privcmd& pc)
+{
+    Op o;
+    o.op()->op = XENMEM_sharing_op_coshare_version;
+    o.op()->domain = DOMID_SELF;
+    long rc = pc.memory_op(XENMEM_sharing_op, o.op());
+    nlohmann::json j{{"rc", rc}};
+    if (rc == 0)
+        j["version"] = o.op()->u.version.version;
+    std::cout << j.dump() << '\n';
+    return rc == 0 && (o.op()->u.version.version >> 16) == (XEN_COSHARE_VERSION >> 16)
+               ? 0 : 1;
+}
+
+int cmd_share(const Privcmd& pc, uint32_t pattern, size_t pages, bool write,
+              unsigned hold)
+{
+    LockedBuffer data(pages * kPage);
+    for (size_t i = 0; i < pages; ++i)
+        fill(data.page(i), pattern, i);
+
+    LockedBuffer ents_buf(XEN_COSHARE_BATCH_MAX * sizeof(xen_coshare_entry_t));
+    auto* ents = ents_buf.as<xen_coshare_entry_t>();
+    std::map<std::string, uint64_t> results;
+    long first_error = 0;
+    for (size_t base = 0; base < pages; base += XEN_COSHARE_BATCH_MAX) {
+        uint32_t nr = static_cast<uint32_t>(
+            std::min<size_t>(XEN_COSHARE_BATCH_MAX, pages - base));
+        for (uint32_t i = 0; i < nr; ++i)
+            ents[i] = entry(gfn_of(data.page(base + i)));
+        Op o;
+        o.op()->op = XENMEM_sharing_op_coshare_hint;
+        o.op()->domain = DOMID_SELF;
+        o.op()->u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
+        o.op()->u.batch.nr = nr;
+        set_xen_guest_handle(o.op()->u.batch.entries, ents);
+        long rc = pc.memory_op(XENMEM_sharing_op, o.op());
+        if (rc) {
+            first_error = first_error ? first_error : rc;
+            continue;
+        }
+        for (uint32_t i = 0; i < nr; ++i) {
+            static const std::array<const char*, 6> names{
+                "pending", "shared", "inserted", "skipped", "error", "done"};
+            auto r = ents[i].result;
+            results[r < names.size() ? names[r] : "bad"]++;
+        }
+    }
+
+    // Copy-on-write: every page must still read back as written.
+    uint64_t intact = 0;
+    std::array<std::byte, kPage> expect;
+    for (size_t i = 0; i < pages; ++i) {
+        fill(expect.data(), pattern, i);
+        if (write) {
+            data.page(i)[17] = std::byte{0xa5};
+            expect[17] = std::byte{0xa5};
+        }
+        intact += memcmp(data.page(i), expect.data(), kPage) == 0;
+    }
+    nlohmann::json j{{"pages", pages}, {"rc", first_error}, {"intact", intact},
+                     {"results", results}};
+    std::cout << j.dump() << std::endl;
+    if (hold)
+        std::this_thread::sleep_for(std::chrono::seconds(hold));
+    return first_error == 0 && intact == pages ? 0 : 1;
+}
+
+// Random malformed and foreign ops: each must fail with the errno the ABI
+// documents, and the hypervisor must survive them all.
+int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    LockedBuffer ents_buf(4 * XEN_COSHARE_BATCH_MAX * sizeof(xen_coshare_entry_t));
+    auto* ents = ents_buf.as<xen_coshare_entry_t>();
+    LockedBuffer stats_buf(sizeof(xen_coshare_stats_t));
+    std::map<long, uint64_t> errnos;
+    uint64_t wrong = 0;
+
+    for (unsigned n = 0; n < ops; ++n) {
+        Op o;
+        auto* op = o.op();
+        unsigned kind = rng() % 8;
+        long want = 0;          // 0: any result is fine
+        op->domain = DOMID_SELF;
+        switch (kind) {
+        case 0:                 // a batch op on another domain
+            op->op = XENMEM_sharing_op_coshare_hint + rng() % 4;
+            // dom0, or ids far above the test guests' own
+            op->domain = rng() % 2 ? 0 : static_cast<domid_t>(100 + rng() % 0x7f00);
+            op->u.batch.nr = 1;
+            set_xen_guest_handle(op->u.batch.entries, ents);
+            want = -EPERM;
+            break;
+        case 1:                 // too big a batch
+            op->op = XENMEM_sharing_op_coshare_hint;
+            op->u.batch.nr = XEN_COSHARE_BATCH_MAX + 1 + rng() % 100000;
+            set_xen_guest_handle(op->u.batch.entries, ents);
+            want = -E2BIG;
+            break;
+        case 2:                 // nonzero padding
+            op->op = XENMEM_sharing_op_coshare_hint;
+            op->pad1 = 1 + rng() % 1000;
+            want = -EINVAL;
+            break;
+        case 3:                 // dom0-only ops from a guest
+            op->op = XENMEM_sharing_op_coshare_control + rng() % 3;
+            op->domain = static_cast<domid_t>(rng() % 4 + 1);
+            want = -EPERM;
+            break;
+        case 4: {               // random gfns: hint (never as zero) or unhint
+            // A guest can hurt only itself, but this one must keep running:
+            // no zero-class hints and no volatile registrations of its pages.
+            op->op = rng() % 2 ? XENMEM_sharing_op_coshare_hint
+                               : XENMEM_sharing_op_coshare_unhint;
+            op->u.batch.hint_class =
+                op->op == XENMEM_sharing_op_coshare_hint ? rng() % 3 : 0;
+            op->u.batch.nr = rng() % (XEN_COSHARE_BATCH_MAX + 1);
+            for (uint32_t i = 0; i < op->u.batch.nr; ++i)
+                ents[i] = entry(rng() >> (rng() % 64));
+            set_xen_guest_handle(op->u.batch.entries, ents);
+            break;
+        }
+        case 5:                 // bad class
+            op->op = XENMEM_sharing_op_coshare_hint;
+            op->u.batch.hint_class = XEN_COSHARE_CLASS_NR + rng() % 200;
+            op->u.batch.nr = 1;
+            set_xen_guest_handle(op->u.batch.entries, ents);
+            want = -EINVAL;
+            break;
+        case 6:                 // unknown sub-op
+            op->op = 20 + rng() % 200;
+            want = -EOPNOTSUPP;
+            break;
+        default:                // entries pointer into nowhere
+            op->op = XENMEM_sharing_op_coshare_vol_del;
+            op->u.batch.nr = 1 + rng() % 8;
+            set_xen_guest_handle(op->u.batch.entries,
+                reinterpret_cast<xen_coshare_entry_t*>(0x10000ULL + (rng() % 64) * kPage));
+            want = -EFAULT;
+            break;
+        }
+        long rc = pc.memory_op(XENMEM_sharing_op, op);
+        errnos[rc]++;
+        if (want && rc != want) {
+            if (wrong < 10)
+                std::cerr << "op " << unsigned(op->op) << " kind " << kind
+                          << ": got " << rc << ", want " << want << '\n';
+            ++wrong;
+        }
+    }
+    nlohmann::json j{{"ops", ops}, {"wrong", wrong}};
+    for (auto [rc, count] : errnos)
+        j["rc"][std::to_string(rc)] = count;
+    std::cout << j.dump() << std::endl;
+    return wrong == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"coshare-probe: drive coshare hypercalls from inside a guest"};
+    app.require_subcommand(1);
+    auto* version = app.add_subcommand("version", "query the coshare ABI version");
+    uint32_t pattern = 1;
+    size_t pages = 256;
+    bool write = false;
+    unsigned hold = 0;
+    auto* share = app.add_subcommand("share", "hint pages of known content");
+    share->add_option("--pattern", pattern, "content seed")->capture_default_str();
+    share->add_option("--pages", pages, "pages to hint")
+        ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+    share->add_flag("--write", write, "write each page after hinting (CoW)");
+    share->add_option("--hold", hold, "seconds to keep the pages afterwards");
+    unsigned ops = 10000;
+    uint64_t seed = 1;
+    auto* hostile = app.add_subcommand("hostile", "malformed and foreign ops");
+    hostile->add_option("--ops", ops, "ops to issue")->capture_default_str();
+    hostile->add_option("--seed", seed, "random seed")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        Privcmd pc;
+        if (*version)
+            return cmd_version(pc);
+        if (*share)
+            return cmd_share(pc, pattern, pages, write, hold);
+        return cmd_hostile(pc, ops, seed);
+    } catch (const std::exception& e) {
+        std::cerr << "coshare-probe: " << e.what() << '\n';
+        return 2;
+    }
+}
