@@ -10,6 +10,9 @@ packages=(
     linux-image-amd64   # a real Debian kernel: simulator content, module tests
     linux-headers-amd64 # kbuild for coshare.ko
     qemu-system-x86 busybox-static cpio e2fsprogs kmod libc6-dev
+    mmdebstrap dpkg-dev # ci/xen: dom0 root, build chroot, apt-get source xen
+    flex bison bc       # the hypervisor build (Kconfig)
+    gnuplot-nox         # coshare-ctl plot
 )
 
 missing=()

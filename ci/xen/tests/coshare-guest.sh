@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs inside each PVH guest of coshare-smoke.sh (coshare.run=): loads
+# coshare.ko against the patched Xen, lets it hint kernel, program text and
+# free pages, then drives the raw ops with coshare-probe.  Guest g1 inserts
+# a known pattern and keeps it; g2 hints the same pattern (so it must share
+# with g1), writes every page (copy-on-write) and then acts as a hostile
+# guest.  Every result goes to the console as a COSHARE-PROBE line.
+S=/sys/kernel/mm/coshare
+say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
+
+insmod /coshare/xen-privcmd.ko || say "step=privcmd error=insmod"
+say "step=version $(/coshare/coshare-probe version)"
+
+if insmod /coshare/coshare.ko; then
+    say "step=module mode=$(cat $S/mode)"
+    echo 10 > $S/sleep_millisecs
+    echo 1 > $S/run
+    i=0
+    while [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
+        sleep 0.5; i=$((i + 1))
+    done
+    sleep 5     # free page reporting runs a few seconds after boot
+    line=""
+    for f in full_scans hypercall_errors hinted_kernel_text shared_kernel_text \
+             inserted_kernel_text hinted_kernel_rodata shared_kernel_rodata \
+             hinted_process_text shared_process_text hinted_free shared_free \
+             inserted_free skipped_free errors_free; do
+        line="$line $f=$(cat $S/$f)"
+    done
+    say "step=counters$line"
+else
+    say "step=module error=insmod"
+fi
+
+case "$COSHARE_NAME" in
+g1)
+    /coshare/coshare-probe share --pattern 7 --pages 2048 --hold 100000 |
+        while read -r l; do say "step=share $l"; done &
+    ;;
+g2)
+    say "step=share-write $(/coshare/coshare-probe share --pattern 7 --pages 2048 --write)"
+    say "step=hostile $(/coshare/coshare-probe hostile --ops 20000 --seed 42)"
+    ;;
+esac
+say "step=end"
