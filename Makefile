@@ -3,9 +3,12 @@
 #   make             build the engine, simulator, tests, demo and benchmarks
 #   make demo        the simulator on real content, printing what was shared
 #   make test        everything: userspace tests with ASan+UBSan (clang) and
-#                    libFuzzer, then the guest module's smoke test in QEMU
+#                    libFuzzer, the guest module's smoke test in QEMU, and
+#                    the nested-VM suite
 #   make module      coshare.ko with kbuild (KDIR= for another tree)
 #   make module-test the module's in-kernel smoke test under QEMU TCG
+#   make xen         Debian's Xen 4.17 with coshare's patch series
+#   make vmtest      patched Xen, dom0 and PVH guests under QEMU TCG
 #   make bench       benchmarks: ratios measured in one run, and real KSM
 #   make fuzz        a longer libFuzzer run (FUZZ_SECONDS, default 300)
 #   make clean
@@ -15,7 +18,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo test module module-test bench fuzz clean
+.PHONY: all deps sanitize demo test module module-test xen vmtest bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -35,7 +38,7 @@ sanitize: deps
 demo: all
 	$(BUILD)/release/coshare-demo
 
-test: all sanitize module-test
+test: all sanitize module-test vmtest
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
 
 module: deps
@@ -43,6 +46,12 @@ module: deps
 
 module-test: deps
 	BUILD=$(abspath $(BUILD)) bash ci/module-smoke/run.sh
+
+xen: deps
+	BUILD=$(abspath $(BUILD)) bash hyp-iface/xen/build-xen.sh
+
+vmtest: deps
+	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh
 
 bench: all
 	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The nested-VM suite (`make vmtest`): builds what is missing (the patched
+# hypervisor, coshare.ko, coshare-ctl in the dom0-matching chroot, the guest
+# probe), then boots Xen under QEMU and runs each test in ci/xen/tests/ that
+# needs coshare.  Exit status 0 only if every test printed PASS.
+set -euo pipefail
+PROG=vmtest
+. "$(dirname "$0")/lib.sh"
+
+tests=(coshare-smoke)
+case "${1:-}" in
+-h|--help)
+    cat <<EOT
+usage: ci/xen/vmtest.sh [TEST...]
+  Runs the nested-VM tests (default: ${tests[*]}) against the patched Xen
+  from hyp-iface/xen/build-xen.sh.  Logs: \$BUILD/vm/logs/TEST.log.
+EOT
+    exit 0;;
+esac
+[ $# -gt 0 ] && tests=("$@")
+
+xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
+kver=$(host_kver)          # the kernel the guests boot
+say "building coshare.ko against $kver"
+make -s -C "$ROOT/guest-driver" KDIR="/usr/src/linux-headers-$kver" >/dev/null
+privcmd=$(modinfo -k "$kver" -n xen-privcmd)
+[ -n "$privcmd" ] || die "xen-privcmd.ko not found for $kver"
+
+# dom0 programs link against dom0's libxen (4.17.5), so build them in the
+# chroot that has exactly that libxen-dev.
+say "building coshare-ctl and coshare-probe for dom0's libraries"
+out=$VM/userspace
+mkdir -p "$out"
+"$CI_XEN/build-in-chroot.sh" --dir "$ROOT" -- sh -c "
+    cmake -S '$ROOT/userspace-test' -B '$out' -DCMAKE_BUILD_TYPE=Release \
+          -DCOSHARE_VM_TOOLS_ONLY=ON >/dev/null &&
+    cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-probe >/dev/null"
+
+rc=0
+for t in "${tests[@]}"; do
+    script=$CI_XEN/tests/$t.sh
+    [ -f "$script" ] || die "no test $script"
+    "$CI_XEN/run-xen.sh" --xen "$xen" --test "$script" --guests 2 --timeout 1500 \
+        --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
+        --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
+        --guest-add "$privcmd:/coshare/xen-privcmd.ko" \
+        --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
+        --guest-add "$CI_XEN/tests/coshare-guest.sh:/coshare/guest.sh" || rc=1
+done
+exit $rc

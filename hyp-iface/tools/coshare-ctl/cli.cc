@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+// cli.cc - the subcommands (CLI11), their checks, and what each one does.
+#include "cli.h"
+
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+
+#include "csv.h"
+#include "errors.h"
+#include "format.h"
+#include "ops.h"
+#include "plot.h"
+
+namespace coshare::ctl {
+
+namespace {
+
+// A decimal number in [lo, hi], or a message saying what is expected.
+std::string check_number(const std::string& s, unsigned long lo,
+                         unsigned long hi, const std::string& what)
+{
+    unsigned long v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v < lo || v > hi)
+        return what + " is a decimal number " + std::to_string(lo) + ".." +
+               std::to_string(hi) + ", not \"" + s + "\"";
+    return {};
+}
+
+CLI::Validator domid_check()
+{
+    return CLI::Validator(
+        [](std::string& s) {
+            return check_number(s, 0, kDomidMax, "a domain id");
+        },
+        "");
+}
+
+CLI::Validator group_check()
+{
+    return CLI::Validator(
+        [](std::string& s) {
+            if (s == "0")
+                return std::string(
+                    "group 0 means \"none\" and cannot be set: the "
+                    "hypervisor moves a domain only into a group 1..65535 "
+                    "(use `disable` to stop a domain hinting)");
+            return check_number(s, 1, XEN_COSHARE_GROUP_MAX, "a sharing group");
+        },
+        "");
+}
+
+struct Args {
+    unsigned domid = 0;
+    unsigned group = 0;
+    bool repay = false, no_repay = false, json = false;
+    double interval = 0;
+    uint64_t count = 0;
+    std::string output, csv, gnuplot = "gnuplot";
+};
+
+struct Commands {
+    CLI::App *enable, *disable, *group, *stats, *watch, *plot, *audit, *version;
+};
+
+void add_domid(CLI::App* cmd, Args& a, bool required = true)
+{
+    auto* o = cmd->add_option("DOMID", a.domid, "domain id")
+                  ->type_name("")
+                  ->check(domid_check());
+    if (required)
+        o->required();
+}
+
+void add_repay(CLI::App* cmd, Args& a)
+{
+    auto* on = cmd->add_flag("--repay", a.repay,
+                             "also switch repayment on (XEN_COSHARE_CTL_REPAY"
+                             ": the guest keeps volatile pages >= its bonus)");
+    auto* off = cmd->add_flag("--no-repay", a.no_repay,
+                              "also switch repayment off");
+    on->excludes(off);
+}
+
+Commands build(CLI::App& app, Args& a)
+{
+    app.require_subcommand(1);
+    app.footer(std::string(exit_codes_help()));
+    Commands c{};
+
+    c.enable = app.add_subcommand(
+        "enable", "let a domain hint pages for sharing (needs a group too)");
+    add_domid(c.enable, a);
+    add_repay(c.enable, a);
+
+    c.disable = app.add_subcommand(
+        "disable", "stop a domain hinting (its shared pages stay shared)");
+    add_domid(c.disable, a);
+    add_repay(c.disable, a);
+
+    c.group = app.add_subcommand(
+        "group", "put a domain that shares nothing into a sharing group; "
+                 "pages share only within a group");
+    add_domid(c.group, a);
+    c.group->add_option("N", a.group, "sharing group, 1..65535")
+        ->type_name("")
+        ->required()
+        ->check(group_check());
+
+    c.stats = app.add_subcommand(
+        "stats", "counters of one domain, or of the host and every domain");
+    add_domid(c.stats, a, false);
+    c.stats->add_flag("--json", a.json, "print JSON instead of a table");
+
+    c.watch = app.add_subcommand(
+        "watch", "sample the host's and every domain's counters to CSV");
+    c.watch->add_option("--interval", a.interval, "seconds between samples")
+        ->type_name("SEC")
+        ->required()
+        ->check(CLI::Range(0.01, 86400.0));
+    c.watch->add_option("--count", a.count,
+                        "samples to take (default: until interrupted)")
+        ->type_name("N")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+    c.watch->add_option("--output", a.output, "CSV file (default: stdout)")
+        ->type_name("FILE.csv");
+
+    c.plot = app.add_subcommand(
+        "plot", "draw saved memory over time from a watch CSV (gnuplot)");
+    c.plot->add_option("CSV", a.csv, "CSV written by watch")
+        ->type_name("")
+        ->required();
+    c.plot->add_option("--output", a.output, "PNG to write")
+        ->type_name("PNG")
+        ->required();
+    c.plot->add_option("--gnuplot", a.gnuplot, "gnuplot program")
+        ->type_name("PROGRAM")
+        ->capture_default_str();
+
+    c.audit = app.add_subcommand(
+        "audit", "check every invariant of the sharing engine; exit 0 only "
+                 "if none is violated");
+    c.version = app.add_subcommand(
+        "version", "the hypervisor's coshare ABI version");
+    return c;
+}
+
+// Every command that talks to Xen starts here.
+Connection open(Env& env)
+{
+    Connection c = env.connect();
+    require_coshare(c.hv);
+    return c;
+}
+
+Exit do_control(Env& env, const Args& a, bool enable)
+{
+    Connection c = open(env);
+    auto domid = static_cast<uint16_t>(a.domid);
+    uint32_t set = a.repay ? XEN_COSHARE_CTL_REPAY : 0;
+    uint32_t clear = a.no_repay ? XEN_COSHARE_CTL_REPAY : 0;
+    (enable ? set : clear) |= XEN_COSHARE_CTL_ENABLE;
+    uint32_t flags = control(c.hv, domid, set, clear);
+    auto s = try_domain_stats(c.hv, domid);
+    env.out << control_text(domid, flags, s ? &*s : nullptr);
+    return Exit::ok;
+}
+
+Exit do_group(Env& env, const Args& a)
+{
+    Connection c = open(env);
+    set_group(c.hv, static_cast<uint16_t>(a.domid), a.group);
+    env.out << "domain " << a.domid << ": sharing group " << a.group << '\n';
+    return Exit::ok;
+}
+
+Exit do_stats(Env& env, const Args& a, bool one)
+{
+    Connection c = open(env);
+    if (one) {
+        DomainStats d = domain_stats(c, static_cast<uint16_t>(a.domid));
+        if (a.json)
+            env.out << domain_json(d).dump(2) << '\n';
+        else
+            env.out << domain_table(d);
+    } else {
+        Snapshot snap = snapshot(c);
+        if (a.json)
+            env.out << snapshot_json(snap).dump(2) << '\n';
+        else
+            env.out << snapshot_table(snap);
+    }
+    return Exit::ok;
+}
+
+Exit do_watch(Env& env, const Args& a, bool counted)
+{
+    Connection c = open(env);
+    WatchOptions opt;
+    opt.interval = std::chrono::duration<double>(a.interval);
+    if (counted)
+        opt.count = a.count;
+    if (a.output.empty()) {
+        watch(c, env.clock(), opt, env.out);
+        return Exit::ok;
+    }
+    std::ofstream f(a.output, std::ios::trunc);
+    if (!f)
+        throw Error(Exit::failure, "cannot write " + a.output + ": " +
+                                       describe_errno(errno));
+    watch(c, env.clock(), opt, f);
+    return Exit::ok;
+}
+
+Exit do_plot(Env& env, const Args& a)
+{
+    render_png(plot_data(read_csv(a.csv)), a.output, a.gnuplot);
+    env.out << "wrote " << a.output << '\n';
+    return Exit::ok;
+}
+
+Exit do_audit(Env& env)
+{
+    Connection c = open(env);
+    AuditResult r = audit(c.hv);
+    env.out << audit_text(r);
+    return r.errors ? Exit::audit_errors : Exit::ok;
+}
+
+Exit do_version(Env& env)
+{
+    Connection c = env.connect();
+    Version v = query_version(c.hv);
+    env.out << version_text(v);
+    check_abi(v);
+    return Exit::ok;
+}
+
+Exit dispatch(const Commands& c, const Args& a, Env& env)
+{
+    if (c.enable->parsed())
+        return do_control(env, a, true);
+    if (c.disable->parsed())
+        return do_control(env, a, false);
+    if (c.group->parsed())
+        return do_group(env, a);
+    if (c.stats->parsed())
+        return do_stats(env, a, c.stats->count("DOMID") > 0);
+    if (c.watch->parsed())
+        return do_watch(env, a, c.watch->count("--count") > 0);
+    if (c.plot->parsed())
+        return do_plot(env, a);
+    if (c.audit->parsed())
+        return do_audit(env);
+    return do_version(env);
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, Env& env)
+{
+    CLI::App app{"coshare-ctl: dom0 control of coshare, guest-hinted page "
+                 "sharing for Xen",
+                 "coshare-ctl"};
+    Args args;
+    Commands cmds = build(app, args);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e, env.out, env.err) == 0 ? int(Exit::ok)
+                                                  : int(Exit::usage);
+    }
+    Exit code = Exit::failure;
+    try {
+        code = dispatch(cmds, args, env);
+    } catch (const Error& e) {
+        env.err << "coshare-ctl: " << e.what() << '\n';
+        code = e.code();
+    } catch (const std::exception& e) {
+        env.err << "coshare-ctl: " << e.what() << '\n';
+        code = Exit::failure;
+    }
+    env.out.flush();
+    if (!env.out && code == Exit::ok) {
+        env.err << "coshare-ctl: cannot write the output\n";
+        code = Exit::failure;
+    }
+    return int(code);
+}
+
+int run(const std::vector<std::string>& args, Env& env)
+{
+    std::vector<const char*> argv{"coshare-ctl"};
+    for (const auto& a : args)
+        argv.push_back(a.c_str());
+    return run(static_cast<int>(argv.size()), argv.data(), env);
+}
+
+}  // namespace coshare::ctl

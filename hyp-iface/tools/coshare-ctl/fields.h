@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// fields.h - the counters of xen_coshare_stats, named once, so the table,
+// the JSON and the CSV agree on names and on which apply to a domain, the
+// host or both.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "hypervisor.h"
+
+namespace coshare::ctl {
+
+inline constexpr uint64_t kPageBytes = 4096;
+
+// Hint classes by XEN_COSHARE_CLASS_*: JSON/CSV keys and display names.
+inline constexpr std::array<std::string_view, XEN_COSHARE_CLASS_NR>
+    kClassKeys{"kernel_text", "kernel_rodata", "process_text", "zero"};
+inline constexpr std::array<std::string_view, XEN_COSHARE_CLASS_NR>
+    kClassNames{"kernel text", "kernel rodata", "process text", "zero (free)"};
+
+enum class Scope { both, domain, global };
+
+// A per-class counter: hinted, shared, inserted, skipped.
+struct PerClassField {
+    std::string_view key;
+    decltype(&xen_coshare_stats_t::hinted) member;
+
+    uint64_t total(const xen_coshare_stats_t& s) const;
+};
+
+// A 64-bit scalar counter.
+struct ScalarField {
+    std::string_view key;
+    std::string_view label;   // for the table
+    decltype(&xen_coshare_stats_t::errors) member;
+    Scope scope;
+};
+
+extern const std::array<PerClassField, 4> kPerClassFields;
+extern const std::array<ScalarField, 14> kScalarFields;
+
+inline bool applies(Scope field, Scope row)
+{
+    return field == Scope::both || field == row;
+}
+
+// Pages as MiB, two decimals: "12.50".
+std::string mib(uint64_t pages);
+// XEN_COSHARE_CTL_* as "enable,repay", or "-" for none.
+std::string flags_text(uint32_t flags);
+
+}  // namespace coshare::ctl
