@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The nested-VM suite (`make vmtest`): builds what is missing (the patched
-# hypervisor, coshare.ko, coshare-ctl in the dom0-matching chroot, the guest
-# probe), then boots Xen under QEMU and runs each test in ci/xen/tests/ that
-# needs coshare.  Exit status 0 only if every test printed PASS.
+# hypervisor, coshare.ko, the test module coshare_probe.ko, and coshare-ctl
+# and coshare-probe in the dom0-matching chroot), then boots Xen under QEMU
+# for each coshare test.  Exit status 0 only if every test printed PASS.
 set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
@@ -23,8 +23,7 @@ xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
 kver=$(host_kver)          # the kernel the guests boot
 say "building coshare.ko against $kver"
 make -s -C "$ROOT/guest-driver" KDIR="/usr/src/linux-headers-$kver" >/dev/null
-privcmd=$(modinfo -k "$kver" -n xen-privcmd)
-[ -n "$privcmd" ] || die "xen-privcmd.ko not found for $kver"
+make -s -C "$ROOT/guest-driver/probe" KDIR="/usr/src/linux-headers-$kver" >/dev/null
 
 # dom0 programs link against dom0's libxen (4.17.5), so build them in the
 # chroot that has exactly that libxen-dev.
@@ -43,7 +42,7 @@ for t in "${tests[@]}"; do
     "$CI_XEN/run-xen.sh" --xen "$xen" --test "$script" --guests 2 --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
-        --guest-add "$privcmd:/coshare/xen-privcmd.ko" \
+        --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
         --guest-add "$CI_XEN/tests/coshare-guest.sh:/coshare/guest.sh" || rc=1
 done

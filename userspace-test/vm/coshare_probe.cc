@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // coshare_probe.cc - a guest-side test driver for the coshare hypercalls,
 // run inside PVH guests by the nested-VM tests.  It issues the ops raw,
-// through /dev/xen/privcmd, so it can also behave as a hostile guest:
+// through the test module coshare_probe.ko (guest-driver/probe), so it can
+// also behave as a hostile guest:
 //   coshare-probe version
 //   coshare-probe share --pattern P --pages N [--write] [--hold S]
 //   coshare-probe hostile --ops N [--seed S]
@@ -13,10 +14,9 @@
 #include <unistd.h>
 
 #include <xen/xen.h>
-#include <xen/memory.h>
-#include <xen/sys/privcmd.h>
 
 #include "coshare.h"
+#include "coshare_probe_uapi.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -64,26 +64,34 @@ private:
     std::byte* data_;
 };
 
-class Privcmd {
+class ProbeDevice {
 public:
-    Privcmd() : fd_(open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC))
+    ProbeDevice() : fd_(open("/dev/coshare_probe", O_RDWR | O_CLOEXEC))
     {
         if (fd_ < 0)
-            throw std::runtime_error("/dev/xen/privcmd: " +
+            throw std::runtime_error("/dev/coshare_probe: " +
                                      std::string(strerror(errno)) +
-                                     " (not a Xen guest, or xen-privcmd not loaded)");
+                                     " (load coshare_probe.ko in a Xen guest)");
     }
-    ~Privcmd() { close(fd_); }
+    ~ProbeDevice() { close(fd_); }
+    ProbeDevice(const ProbeDevice&) = delete;
+    ProbeDevice& operator=(const ProbeDevice&) = delete;
 
-    // Returns the hypercall's result: >= 0, or -errno.
-    long memory_op(unsigned long cmd, void* arg) const
+    // Issues op with buf (entries or stats) copied through the kernel, or
+    // with op's own handles when raw.  Returns the hypercall's result.
+    long op(xen_coshare_op_t& op, void* buf = nullptr, size_t len = 0,
+            bool raw = false) const
     {
-        privcmd_hypercall_t call{};
-        call.op = __HYPERVISOR_memory_op;
-        call.arg[0] = cmd;
-        call.arg[1] = reinterpret_cast<uintptr_t>(arg);
-        long rc = ioctl(fd_, IOCTL_PRIVCMD_HYPERCALL, &call);
-        return rc < 0 ? -errno : rc;
+        coshare_probe_op p{};
+        static_assert(sizeof(p.op) == sizeof(op));
+        memcpy(p.op, &op, sizeof(op));
+        p.buf = reinterpret_cast<uintptr_t>(buf);
+        p.len = static_cast<uint32_t>(len);
+        p.raw = raw;
+        if (ioctl(fd_, COSHARE_PROBE_OP, &p) < 0)
+            throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
+        memcpy(&op, p.op, sizeof(op));
+        return p.rc;
     }
 
 private:
@@ -121,12 +129,12 @@ struct Op {
     xen_coshare_op_t* op() { return buf.as<xen_coshare_op_t>(); }
 };
 
-int cmd_version(const Privcmd& pc)
+int cmd_version(const ProbeDevice& pc)
 {
     Op o;
     o.op()->op = XENMEM_sharing_op_coshare_version;
     o.op()->domain = DOMID_SELF;
-    long rc = pc.memory_op(XENMEM_sharing_op, o.op());
+    long rc = pc.op(*o.op());
     nlohmann::json j{{"rc", rc}};
     if (rc == 0)
         j["version"] = o.op()->u.version.version;
@@ -135,7 +143,7 @@ int cmd_version(const Privcmd& pc)
                ? 0 : 1;
 }
 
-int cmd_share(const Privcmd& pc, uint32_t pattern, size_t pages, bool write,
+int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
               unsigned hold)
 {
     LockedBuffer data(pages * kPage);
@@ -156,8 +164,7 @@ int cmd_share(const Privcmd& pc, uint32_t pattern, size_t pages, bool write,
         o.op()->domain = DOMID_SELF;
         o.op()->u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
         o.op()->u.batch.nr = nr;
-        set_xen_guest_handle(o.op()->u.batch.entries, ents);
-        long rc = pc.memory_op(XENMEM_sharing_op, o.op());
+        long rc = pc.op(*o.op(), ents, nr * sizeof(*ents));
         if (rc) {
             first_error = first_error ? first_error : rc;
             continue;
@@ -191,12 +198,11 @@ int cmd_share(const Privcmd& pc, uint32_t pattern, size_t pages, bool write,
 
 // Random malformed and foreign ops: each must fail with the errno the ABI
 // documents, and the hypervisor must survive them all.
-int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
+int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
 {
     std::mt19937_64 rng(seed);
     LockedBuffer ents_buf(4 * XEN_COSHARE_BATCH_MAX * sizeof(xen_coshare_entry_t));
     auto* ents = ents_buf.as<xen_coshare_entry_t>();
-    LockedBuffer stats_buf(sizeof(xen_coshare_stats_t));
     std::map<long, uint64_t> errnos;
     uint64_t wrong = 0;
 
@@ -205,6 +211,8 @@ int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
         auto* op = o.op();
         unsigned kind = rng() % 8;
         long want = 0;          // 0: any result is fine
+        size_t len = 0;         // entry bytes passed through the module
+        bool raw = false;
         op->domain = DOMID_SELF;
         switch (kind) {
         case 0:                 // a batch op on another domain
@@ -212,13 +220,13 @@ int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
             // dom0, or ids far above the test guests' own
             op->domain = rng() % 2 ? 0 : static_cast<domid_t>(100 + rng() % 0x7f00);
             op->u.batch.nr = 1;
-            set_xen_guest_handle(op->u.batch.entries, ents);
+            len = sizeof(*ents);
             want = -EPERM;
             break;
         case 1:                 // too big a batch
             op->op = XENMEM_sharing_op_coshare_hint;
             op->u.batch.nr = XEN_COSHARE_BATCH_MAX + 1 + rng() % 100000;
-            set_xen_guest_handle(op->u.batch.entries, ents);
+            len = sizeof(*ents);
             want = -E2BIG;
             break;
         case 2:                 // nonzero padding
@@ -241,14 +249,14 @@ int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
             op->u.batch.nr = rng() % (XEN_COSHARE_BATCH_MAX + 1);
             for (uint32_t i = 0; i < op->u.batch.nr; ++i)
                 ents[i] = entry(rng() >> (rng() % 64));
-            set_xen_guest_handle(op->u.batch.entries, ents);
+            len = op->u.batch.nr * sizeof(*ents);
             break;
         }
         case 5:                 // bad class
             op->op = XENMEM_sharing_op_coshare_hint;
             op->u.batch.hint_class = XEN_COSHARE_CLASS_NR + rng() % 200;
             op->u.batch.nr = 1;
-            set_xen_guest_handle(op->u.batch.entries, ents);
+            len = sizeof(*ents);
             want = -EINVAL;
             break;
         case 6:                 // unknown sub-op
@@ -260,10 +268,11 @@ int cmd_hostile(const Privcmd& pc, unsigned ops, uint64_t seed)
             op->u.batch.nr = 1 + rng() % 8;
             set_xen_guest_handle(op->u.batch.entries,
                 reinterpret_cast<xen_coshare_entry_t*>(0x10000ULL + (rng() % 64) * kPage));
+            raw = true;
             want = -EFAULT;
             break;
         }
-        long rc = pc.memory_op(XENMEM_sharing_op, op);
+        long rc = pc.op(*op, len ? ents : nullptr, len, raw);
         errnos[rc]++;
         if (want && rc != want) {
             if (wrong < 10)
@@ -304,7 +313,7 @@ int main(int argc, char** argv)
     CLI11_PARSE(app, argc, argv);
 
     try {
-        Privcmd pc;
+        ProbeDevice pc;
         if (*version)
             return cmd_version(pc);
         if (*share)

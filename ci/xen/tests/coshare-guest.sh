@@ -8,7 +8,7 @@
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
-insmod /coshare/xen-privcmd.ko || say "step=privcmd error=insmod"
+insmod /coshare/coshare_probe.ko || say "step=probe-module error=insmod"
 say "step=version $(/coshare/coshare-probe version)"
 
 if insmod /coshare/coshare.ko; then

@@ -272,10 +272,14 @@ void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn)
 {
     struct page_info *pg = mfn_to_page(_mfn(mfn));
 
-    if ( page_get_owner(pg) == dom_cow )
-        put_page_alloc_ref(pg);
-    else
+    if ( page_get_owner(pg) != dom_cow )
         free_domheap_page(pg);
+    else if ( get_page(pg, dom_cow) )
+    {
+        /* The allocation reference must not be the last one dropped. */
+        put_page_alloc_ref(pg);
+        put_page(pg);
+    }
 }
 
 void *cs_env_frame_map(struct cs_env *env, cs_mfn_t mfn)

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coshare_probe.ko - a test-only module for the nested-VM suite: /dev/coshare_probe
+ * issues one raw XENMEM_sharing_op from the calling guest, with its buffer
+ * copied into kernel memory (or, for hostile tests, the caller's handles
+ * left as they are).  coshare.ko itself never exposes raw ops.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <xen/xen.h>
+#include <asm/xen/hypercall.h>
+
+#include "cs_port.h"
+#include "coshare_probe_uapi.h"
+
+static_assert(sizeof(xen_coshare_op_t) == 48);
+
+static long cs_probe_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct coshare_probe_op __user *uop = (void __user *)arg;
+	struct coshare_probe_op p;
+	xen_coshare_op_t op;
+	void *kbuf = NULL;
+	long ret = 0;
+
+	if (cmd != COSHARE_PROBE_OP)
+		return -ENOTTY;
+	if (copy_from_user(&p, uop, sizeof(p)))
+		return -EFAULT;
+	if (p.len > SZ_64K)
+		return -E2BIG;
+	memcpy(&op, p.op, sizeof(op));
+
+	if (!p.raw && p.len) {
+		kbuf = kvmalloc(p.len, GFP_KERNEL);
+		if (!kbuf)
+			return -ENOMEM;
+		if (copy_from_user(kbuf, u64_to_user_ptr(p.buf), p.len)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		if (op.op == XENMEM_sharing_op_coshare_stats)
+			set_xen_guest_handle(op.u.stats.buf, kbuf);
+		else
+			set_xen_guest_handle(op.u.batch.entries, kbuf);
+	}
+
+	p.rc = HYPERVISOR_memory_op(XENMEM_sharing_op, &op);
+	memcpy(p.op, &op, sizeof(op));
+	if (kbuf && copy_to_user(u64_to_user_ptr(p.buf), kbuf, p.len))
+		ret = -EFAULT;
+	else if (copy_to_user(uop, &p, sizeof(p)))
+		ret = -EFAULT;
+out:
+	kvfree(kbuf);
+	return ret;
+}
+
+static const struct file_operations cs_probe_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = cs_probe_ioctl,
+};
+
+static struct miscdevice cs_probe_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "coshare_probe",
+	.fops = &cs_probe_fops,
+	.mode = 0600,
+};
+
+static int __init cs_probe_init(void)
+{
+	if (!xen_hvm_domain())
+		return -ENODEV;
+	return misc_register(&cs_probe_dev);
+}
+
+static void __exit cs_probe_exit(void)
+{
+	misc_deregister(&cs_probe_dev);
+}
+
+module_init(cs_probe_init);
+module_exit(cs_probe_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("coshare test probe: raw coshare ops from a guest");

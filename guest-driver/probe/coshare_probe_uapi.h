@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * coshare_probe_uapi.h - the test module's ioctl, shared by coshare_probe.ko
+ * and the userspace coshare-probe.  Not part of coshare's ABI: it only lets
+ * the nested-VM tests issue raw coshare ops from a guest.
+ */
+#ifndef COSHARE_PROBE_UAPI_H
+#define COSHARE_PROBE_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+struct coshare_probe_op {
+	__u8 op[48];		/* xen_coshare_op_t, in and out */
+	__u64 buf;		/* user buffer: the batch entries or the stats */
+	__u32 len;		/* its bytes (at most 64 KiB) */
+	__u32 raw;		/* 1: keep op's own handles (hostile tests) */
+	__s64 rc;		/* out: the hypercall's result */
+};
+
+#define COSHARE_PROBE_OP _IOWR('C', 1, struct coshare_probe_op)
+
+#endif
