@@ -4,7 +4,7 @@
 // through the test module coshare_probe.ko (guest-driver/probe), so it can
 // also behave as a hostile guest:
 //   coshare-probe version
-//   coshare-probe share --pattern P --pages N [--write] [--hold S]
+//   coshare-probe share --pattern P --pages N [--write] [--delay S] [--hold S]
 //   coshare-probe hostile --ops N [--seed S]
 // Every command prints one JSON line and exits 0 only when its checks held.
 #include <fcntl.h>
@@ -144,7 +144,7 @@ int cmd_version(const ProbeDevice& pc)
 }
 
 int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
-              unsigned hold)
+              unsigned delay, unsigned hold)
 {
     LockedBuffer data(pages * kPage);
     for (size_t i = 0; i < pages; ++i)
@@ -175,6 +175,15 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
             auto r = ents[i].result;
             results[r < names.size() ? names[r] : "bad"]++;
         }
+    }
+
+    if (delay) {
+        // Lets the test change the host (e.g. use up its free memory)
+        // between the hints and the writes.
+        std::cout << nlohmann::json{{"phase", "hinted"}, {"rc", first_error},
+                                    {"results", results}}.dump()
+                  << std::endl;
+        std::this_thread::sleep_for(std::chrono::seconds(delay));
     }
 
     // Copy-on-write: every page must still read back as written.
@@ -305,6 +314,8 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1, 1 << 20))->capture_default_str();
     share->add_flag("--write", write, "write each page after hinting (CoW)");
     share->add_option("--hold", hold, "seconds to keep the pages afterwards");
+    unsigned delay = 0;
+    share->add_option("--delay", delay, "seconds between hinting and writing");
     unsigned ops = 10000;
     uint64_t seed = 1;
     auto* hostile = app.add_subcommand("hostile", "malformed and foreign ops");
@@ -317,7 +328,7 @@ int main(int argc, char** argv)
         if (*version)
             return cmd_version(pc);
         if (*share)
-            return cmd_share(pc, pattern, pages, write, hold);
+            return cmd_share(pc, pattern, pages, write, delay, hold);
         return cmd_hostile(pc, ops, seed);
     } catch (const std::exception& e) {
         std::cerr << "coshare-probe: " << e.what() << '\n';

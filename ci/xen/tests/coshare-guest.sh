@@ -4,7 +4,7 @@
 # free pages, then drives the raw ops with coshare-probe.  Guest g1 inserts
 # a known pattern and keeps it; g2 hints the same pattern (so it must share
 # with g1), writes every page (copy-on-write) and then acts as a hostile
-# guest.  Every result goes to the console as a COSHARE-PROBE line.
+# guest; g3 does the same writes once the host has no free memory left.  Every result goes to the console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
@@ -36,6 +36,14 @@ case "$COSHARE_NAME" in
 g1)
     /coshare/coshare-probe share --pattern 7 --pages 2048 --hold 100000 |
         while read -r l; do say "step=share $l"; done &
+    ;;
+g3)
+    # Shares the pattern with g1, waits while dom0 uses up the host's free
+    # memory, then writes every page: the faults must be paid by reclaim.
+    /coshare/coshare-probe share --pattern 7 --pages 2048 --write --delay 45 |
+        while read -r l; do
+            case "$l" in *hinted*) say "step=hinted $l";; *) say "step=storm $l";; esac
+        done
     ;;
 g2)
     say "step=share-write $(/coshare/coshare-probe share --pattern 7 --pages 2048 --write)"
