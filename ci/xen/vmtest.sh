@@ -23,7 +23,7 @@ xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
 kver=$(host_kver)          # the kernel the guests boot
 say "building coshare.ko against $kver"
 make -s -C "$ROOT/guest-driver" KDIR="/usr/src/linux-headers-$kver" >/dev/null
-make -s -C "$ROOT/guest-driver/probe" KDIR="/usr/src/linux-headers-$kver" >/dev/null
+make -s -C "$ROOT/guest-driver" probe KDIR="/usr/src/linux-headers-$kver" >/dev/null
 
 # dom0 programs link against dom0's libxen (4.17.5), so build them in the
 # chroot that has exactly that libxen-dev.

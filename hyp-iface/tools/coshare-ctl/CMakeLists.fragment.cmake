@@ -51,6 +51,7 @@ if(TARGET GTest::gtest_main AND TARGET coshare_sim)
     ${CTL_DIR}/backend_sim.cc)
   target_compile_definitions(coshare_ctl_tests PRIVATE
     CTL_BIN="$<TARGET_FILE:coshare-ctl>")
+  target_include_directories(coshare_ctl_tests PRIVATE ${ROOT}/userspace-test/testing)
   add_dependencies(coshare_ctl_tests coshare-ctl)
   target_link_libraries(coshare_ctl_tests coshare_ctl_lib coshare_sim
     GTest::gtest_main)

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_command.h"
+#include "scratch_dir.h"
 #include "backend_sim.h"
 #include "cli.h"
 #include "csv.h"
@@ -95,21 +97,8 @@ std::vector<uint64_t> gfns(uint64_t first, uint64_t n)
     return v;
 }
 
-class Ctl : public ::testing::Test {
+class Ctl : public coshare::testing::ScratchDirTest {
 protected:
-    void SetUp() override
-    {
-        const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("coshare_ctl_" + std::string(t->test_suite_name()) + "_" +
-                t->name() + "_" + std::to_string(::getpid()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override
-    {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
 
     // Runs the tool's command logic in-process on `hv` (default: the
     // simulator as dom0).
@@ -165,7 +154,6 @@ protected:
             ASSERT_EQ(e.result, XEN_COSHARE_RES_SHARED);
     }
 
-    fs::path dir_;
     coshare::sim::Host host{8192};
     SimHypervisor sim_hv{host};
     SimDomains sim_domains{host};
@@ -844,17 +832,10 @@ TEST(CtlCsv, Timestamps)
 
 Outcome run_binary(const std::string& args)
 {
+    auto c = coshare::testing::run_command(std::string(CTL_BIN) + " " + args + " 2>&1");
     Outcome r;
-    std::string cmd = std::string(CTL_BIN) + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p)
-        return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-        r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.code = c.status;
+    r.out = c.out;
     return r;
 }
 

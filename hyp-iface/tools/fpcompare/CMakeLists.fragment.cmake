@@ -25,6 +25,7 @@ target_link_libraries(coshare-fpcompare coshare_fpcompare_lib CLI11::CLI11)
 # The tests also run the built tool, to check its exit codes and output.
 add_executable(coshare_fpcompare_tests ${FPCOMPARE_DIR}/fpcompare_test.cc)
 target_include_directories(coshare_fpcompare_tests PRIVATE
+  ${ROOT}/userspace-test/testing
   ${ROOT}/hyp-iface/engine)
 target_compile_definitions(coshare_fpcompare_tests PRIVATE
   FPCOMPARE_BIN="$<TARGET_FILE:coshare-fpcompare>")

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "run_command.h"
+#include "scratch_dir.h"
 #include "cs_hash.h"
 #include "fingerprints.h"
 
@@ -48,22 +50,8 @@ std::string encode(const std::vector<Record>& records)
     return out;
 }
 
-// Each test gets its own directory: ctest runs tests in parallel.
-class Dumps : public ::testing::Test {
+class Dumps : public coshare::testing::ScratchDirTest {
 protected:
-    void SetUp() override
-    {
-        const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("fpcompare_" + std::string(t->test_suite_name()) + "_" +
-                t->name() + "_" + std::to_string(::getpid()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override
-    {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
     fs::path write(const std::string& name, const std::string& bytes)
     {
         fs::path p = dir_ / name;
@@ -75,7 +63,6 @@ protected:
         return write(name, encode(rs));
     }
 
-    fs::path dir_;
 };
 
 template <typename F>
@@ -439,17 +426,9 @@ protected:
         std::string cmd = std::string("'") + FPCOMPARE_BIN + "' " + args +
                           " 2>'" + err.string() + "'";
         ToolRun r;
-        FILE* p = ::popen(cmd.c_str(), "r");
-        if (!p) {
-            ADD_FAILURE() << "popen " << cmd;
-            return r;
-        }
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-            r.out.append(buf, n);
-        int st = ::pclose(p);
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        auto c = coshare::testing::run_command(cmd);
+        r.out = c.out;
+        r.status = c.status;
         std::ifstream e(err);
         r.err.assign(std::istreambuf_iterator<char>(e), {});
         return r;
