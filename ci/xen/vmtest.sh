@@ -7,7 +7,7 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-tests=(coshare-smoke)
+tests=(coshare-smoke module-refusals)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -35,15 +35,19 @@ mkdir -p "$out"
           -DCOSHARE_VM_TOOLS_ONLY=ON >/dev/null &&
     cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-probe >/dev/null"
 
+# Each test: the hypervisor it needs and the script its guests run.
+xen_for() { case "$1" in module-refusals) bash "$CI_XEN/get-stock-xen.sh";; *) echo "$xen";; esac; }
+guest_script_for() { case "$1" in module-refusals) echo refusal-guest;; *) echo coshare-guest;; esac; }
+
 rc=0
 for t in "${tests[@]}"; do
     script=$CI_XEN/tests/$t.sh
     [ -f "$script" ] || die "no test $script"
-    "$CI_XEN/run-xen.sh" --xen "$xen" --test "$script" --guests 2 --timeout 1500 \
+    "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests 2 --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
-        --guest-add "$CI_XEN/tests/coshare-guest.sh:/coshare/guest.sh" || rc=1
+        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh" || rc=1
 done
 exit $rc
