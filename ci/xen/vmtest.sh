@@ -13,7 +13,9 @@ case "${1:-}" in
     cat <<EOT
 usage: ci/xen/vmtest.sh [TEST...]
   Runs the nested-VM tests (default: ${tests[*]}) against the patched Xen
-  from hyp-iface/xen/build-xen.sh.  Logs: \$BUILD/vm/logs/TEST.log.
+  from hyp-iface/xen/build-xen.sh (module-refusals: Debian's stock Xen).
+  cow-storm (make vmtest-storm) is not in the default set: see the README.
+  Logs: \$BUILD/vm/logs/TEST.log.
 EOT
     exit 0;;
 esac
@@ -38,13 +40,15 @@ mkdir -p "$out"
 # Each test: the hypervisor it needs and the script its guests run.
 xen_for() { case "$1" in module-refusals) bash "$CI_XEN/get-stock-xen.sh";; *) echo "$xen";; esac; }
 guest_script_for() { case "$1" in module-refusals) echo refusal-guest;; *) echo coshare-guest;; esac; }
+guests_for() { case "$1" in coshare-smoke|cow-storm) echo 3;; *) echo 2;; esac; }   # sizes QEMU's memory
 
 rc=0
 for t in "${tests[@]}"; do
     script=$CI_XEN/tests/$t.sh
     [ -f "$script" ] || die "no test $script"
-    "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests 2 --timeout 1500 \
+    "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests "$(guests_for "$t")" --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
+        --add "$CI_XEN/tests/coshare-lib.sh:/coshare/coshare-lib.sh" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \

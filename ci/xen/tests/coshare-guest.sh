@@ -40,7 +40,7 @@ g1)
 g3)
     # Shares the pattern with g1, waits while dom0 uses up the host's free
     # memory, then writes every page: the faults must be paid by reclaim.
-    /coshare/coshare-probe share --pattern 7 --pages 2048 --write --delay 45 |
+    /coshare/coshare-probe share --pattern 7 --pages 2048 --write --delay 120 |
         while read -r l; do
             case "$l" in *hinted*) say "step=hinted $l";; *) say "step=storm $l";; esac
         done

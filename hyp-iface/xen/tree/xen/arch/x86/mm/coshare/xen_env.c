@@ -68,29 +68,35 @@ static int share_in_place(struct domain *d, uint64_t gfn, mfn_t m)
     return 0;
 }
 
-/* gfn maps an existing shared frame; its private page goes back to Xen. */
-static int share_merge(struct domain *d, uint64_t gfn, mfn_t old,
-                       mfn_t frame)
+/*
+ * gfn maps an existing shared frame.  Its private page is returned in *old
+ * with a reference held: the caller frees it after the gfn lock is dropped,
+ * when the p2m change has been flushed from the guest's TLBs.
+ */
+static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
+                       mfn_t frame, struct page_info **old)
 {
     struct p2m_domain *p2m = p2m_get_hostp2m(d);
-    struct page_info *fpg = mfn_to_page(frame), *opg = mfn_to_page(old);
+    struct page_info *fpg = mfn_to_page(frame), *opg = mfn_to_page(omfn);
     int rc;
 
+    if ( !get_page(opg, d) )
+        return -EBUSY;
     if ( !get_page_and_type(fpg, dom_cow, PGT_shared_page) )
+    {
+        put_page(opg);
         return -EINVAL;
+    }
     rc = p2m_set_entry(p2m, _gfn(gfn), frame, PAGE_ORDER_4K, p2m_ram_shared,
                        p2m->default_access);
     if ( rc )
     {
         put_page_and_type(fpg);
+        put_page(opg);
         return rc;
     }
-    set_gpfn_from_mfn(mfn_x(old), INVALID_M2P_ENTRY);
-    if ( get_page(opg, d) )
-    {
-        put_page_alloc_ref(opg);
-        put_page(opg);
-    }
+    set_gpfn_from_mfn(mfn_x(omfn), INVALID_M2P_ENTRY);
+    *old = opg;
     return 0;
 }
 
@@ -98,6 +104,7 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
                      cs_mfn_t frame)
 {
     struct domain *d = rcu_lock_domain_by_id(domid);
+    struct page_info *old = NULL;
     p2m_type_t t;
     mfn_t m;
     int rc = -EBUSY;
@@ -108,11 +115,16 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
     if ( t == p2m_ram_rw && mfn_valid(m) && plain_ram(d, mfn_to_page(m)) )
     {
         rc = mfn_x(m) == frame ? share_in_place(d, gfn, m)
-                               : share_merge(d, gfn, m, _mfn(frame));
+                               : share_merge(d, gfn, m, _mfn(frame), &old);
         if ( !rc )
             atomic_inc(&d->shr_pages);
     }
     put_gfn(d, gfn);
+    if ( old )
+    {
+        put_page_alloc_ref(old);
+        put_page(old);
+    }
     rcu_unlock_domain(d);
     return rc;
 }

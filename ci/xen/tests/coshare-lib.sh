@@ -1,0 +1,16 @@
+# Helpers for the coshare tests in dom0 (sourced after /coshare/lib.sh).
+probe_line() {  # NAME STEP: the JSON of that step from NAME's console
+    grep -a "COSHARE-PROBE name=$1 step=$2 " "$(guest_logfile "$1")" | tail -n 1 |
+        sed "s/.*step=$2 //"
+}
+num() {         # KEY JSON-or-text: the first number after "KEY": or KEY=
+    echo "$2" | sed -n "s/.*\"\{0,1\}$1\"\{0,1\}[:=]\([0-9-]*\).*/\1/p" | head -n 1
+}
+ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+ctl_num() {     # DOMID KEY: a counter of that domain from coshare-ctl
+    num "$2" "$(coshare-ctl stats "$1" --json | tr -d ' \n')"
+}
+free_mib() { xl info | sed -n 's/^free_memory *: *//p'; }
+enable_coshare() {  # NAME: hinting on, sharing group 1 (a COSHARE_ON_CREATE hook)
+    d=$(xl domid "$1") && coshare-ctl enable "$d" && coshare-ctl group "$d" 1
+}
