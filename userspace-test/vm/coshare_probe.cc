@@ -218,8 +218,9 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
     for (unsigned n = 0; n < ops; ++n) {
         Op o;
         auto* op = o.op();
-        unsigned kind = rng() % 8;
+        unsigned kind = rng() % 10;
         long want = 0;          // 0: any result is fine
+        bool entries_fail = false;  // every entry must come back RES_ERROR
         size_t len = 0;         // entry bytes passed through the module
         bool raw = false;
         op->domain = DOMID_SELF;
@@ -268,6 +269,23 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             len = sizeof(*ents);
             want = -EINVAL;
             break;
+        case 8:                 // volatile gfns never registered (above
+                                // the guest's memory, so never its own)
+            op->op = XENMEM_sharing_op_coshare_vol_del;
+            op->u.batch.nr = 1 + rng() % XEN_COSHARE_BATCH_MAX;
+            for (uint32_t i = 0; i < op->u.batch.nr; ++i)
+                ents[i] = entry((1ULL << 24) + (rng() >> (rng() % 40)));
+            len = op->u.batch.nr * sizeof(*ents);
+            entries_fail = true;
+            break;
+        case 9:                 // volatile gfns beyond any guest's memory
+            op->op = XENMEM_sharing_op_coshare_vol_add;
+            op->u.batch.nr = 1 + rng() % XEN_COSHARE_BATCH_MAX;
+            for (uint32_t i = 0; i < op->u.batch.nr; ++i)
+                ents[i] = entry((1ULL << 30) + (rng() >> (rng() % 34)));
+            len = op->u.batch.nr * sizeof(*ents);
+            entries_fail = true;
+            break;
         case 6:                 // unknown sub-op
             op->op = 20 + rng() % 200;
             want = -EOPNOTSUPP;
@@ -283,6 +301,20 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
         }
         long rc = pc.op(*op, len ? ents : nullptr, len, raw);
         errnos[rc]++;
+        if (entries_fail) {
+            // Disabled guests get -EACCES for vol_add; otherwise each entry
+            // must fail on its own (-ENOENT, -ERANGE, -EEXIST).
+            bool ok = rc == 0 || (rc == -EACCES && op->op == XENMEM_sharing_op_coshare_vol_add);
+            for (uint32_t i = 0; ok && rc == 0 && i < op->u.batch.nr; ++i)
+                ok = ents[i].result == XEN_COSHARE_RES_ERROR && ents[i].error < 0;
+            if (!ok) {
+                if (wrong < 10)
+                    std::cerr << "op " << unsigned(op->op) << " kind " << kind
+                              << ": an unregistered or out-of-range gfn was accepted\n";
+                ++wrong;
+            }
+            continue;
+        }
         if (want && rc != want) {
             if (wrong < 10)
                 std::cerr << "op " << unsigned(op->op) << " kind " << kind
