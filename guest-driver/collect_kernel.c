@@ -89,7 +89,8 @@ static void cs_collect_modules(void)
 	while (addr < MODULES_END) {
 		unsigned int level;
 		pte_t *pte = lookup_address(addr, &level);
-		unsigned long next;
+		unsigned long step = cs_walk_step(pte, level);
+		unsigned long next = ALIGN_DOWN(addr, step) + step;
 
 		if (pte && level == PG_LEVEL_4K && pte_present(*pte) &&
 		    !pte_write(*pte)) {
@@ -101,8 +102,6 @@ static void cs_collect_modules(void)
 					    CS_KNOB_HINT_KERNEL_RODATA])
 				cs_submit(cls, pte_pfn(*pte));
 		}
-		next = ALIGN_DOWN(addr, cs_walk_step(pte, level)) +
-		       cs_walk_step(pte, level);
 		if (next <= addr)	/* wrapped past the top */
 			break;
 		addr = next;

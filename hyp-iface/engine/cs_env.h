@@ -18,6 +18,7 @@
 #include <xen/string.h>
 #include <xen/stdarg.h>
 #include <public/xen.h>
+#include <public/coshare.h>
 #else
 #include <errno.h>
 #include <stdarg.h>
@@ -27,11 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <xen/xen.h>
-#endif
-
-#ifdef __XEN__
-#include <public/coshare.h>
-#else
 #include "coshare.h"
 #endif
 

@@ -32,13 +32,14 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
 constexpr size_t kPage = 4096;
 
-// Memory the hypervisor reads or writes: populated and locked, because Xen
-// cannot take a guest page fault while copying.
+// Pages whose guest frames are hinted: populated and locked, so that each
+// stays on the frame /proc/self/pagemap reported.
 class LockedBuffer {
 public:
     explicit LockedBuffer(size_t bytes)
@@ -55,7 +56,6 @@ public:
     LockedBuffer(const LockedBuffer&) = delete;
     LockedBuffer& operator=(const LockedBuffer&) = delete;
 
-    template <typename T> T* as() { return reinterpret_cast<T*>(data_); }
     std::byte* page(size_t i) { return data_ + i * kPage; }
     size_t size() const { return size_; }
 
@@ -124,22 +124,25 @@ void fill(std::byte* page, uint32_t pattern, uint64_t index)
         words[w] = rng();
 }
 
-struct Op {
-    LockedBuffer buf{kPage};
-    xen_coshare_op_t* op() { return buf.as<xen_coshare_op_t>(); }
-};
+// The op and its buffers travel through coshare_probe.ko, which copies
+// them into kernel memory: plain user memory will do.
+xen_coshare_op_t make_op(uint8_t code)
+{
+    xen_coshare_op_t op{};
+    op.op = code;
+    op.domain = DOMID_SELF;
+    return op;
+}
 
 int cmd_version(const ProbeDevice& pc)
 {
-    Op o;
-    o.op()->op = XENMEM_sharing_op_coshare_version;
-    o.op()->domain = DOMID_SELF;
-    long rc = pc.op(*o.op());
+    auto op = make_op(XENMEM_sharing_op_coshare_version);
+    long rc = pc.op(op);
     nlohmann::json j{{"rc", rc}};
     if (rc == 0)
-        j["version"] = o.op()->u.version.version;
+        j["version"] = op.u.version.version;
     std::cout << j.dump() << '\n';
-    return rc == 0 && (o.op()->u.version.version >> 16) == (XEN_COSHARE_VERSION >> 16)
+    return rc == 0 && (op.u.version.version >> 16) == (XEN_COSHARE_VERSION >> 16)
                ? 0 : 1;
 }
 
@@ -150,8 +153,7 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
     for (size_t i = 0; i < pages; ++i)
         fill(data.page(i), pattern, i);
 
-    LockedBuffer ents_buf(XEN_COSHARE_BATCH_MAX * sizeof(xen_coshare_entry_t));
-    auto* ents = ents_buf.as<xen_coshare_entry_t>();
+    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
     std::map<std::string, uint64_t> results;
     long first_error = 0;
     for (size_t base = 0; base < pages; base += XEN_COSHARE_BATCH_MAX) {
@@ -159,12 +161,10 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
             std::min<size_t>(XEN_COSHARE_BATCH_MAX, pages - base));
         for (uint32_t i = 0; i < nr; ++i)
             ents[i] = entry(gfn_of(data.page(base + i)));
-        Op o;
-        o.op()->op = XENMEM_sharing_op_coshare_hint;
-        o.op()->domain = DOMID_SELF;
-        o.op()->u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
-        o.op()->u.batch.nr = nr;
-        long rc = pc.op(*o.op(), ents, nr * sizeof(*ents));
+        auto op = make_op(XENMEM_sharing_op_coshare_hint);
+        op.u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
+        op.u.batch.nr = nr;
+        long rc = pc.op(op, ents.data(), nr * sizeof(ents[0]));
         if (rc) {
             first_error = first_error ? first_error : rc;
             continue;
@@ -210,33 +210,31 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
 int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
 {
     std::mt19937_64 rng(seed);
-    LockedBuffer ents_buf(4 * XEN_COSHARE_BATCH_MAX * sizeof(xen_coshare_entry_t));
-    auto* ents = ents_buf.as<xen_coshare_entry_t>();
+    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
     std::map<long, uint64_t> errnos;
     uint64_t wrong = 0;
 
     for (unsigned n = 0; n < ops; ++n) {
-        Op o;
-        auto* op = o.op();
+        auto o = make_op(0);
+        auto* op = &o;
         unsigned kind = rng() % 10;
         long want = 0;          // 0: any result is fine
         bool entries_fail = false;  // every entry must come back RES_ERROR
         size_t len = 0;         // entry bytes passed through the module
         bool raw = false;
-        op->domain = DOMID_SELF;
         switch (kind) {
         case 0:                 // a batch op on another domain
             op->op = XENMEM_sharing_op_coshare_hint + rng() % 4;
             // dom0, or ids far above the test guests' own
             op->domain = rng() % 2 ? 0 : static_cast<domid_t>(100 + rng() % 0x7f00);
             op->u.batch.nr = 1;
-            len = sizeof(*ents);
+            len = sizeof(ents[0]);
             want = -EPERM;
             break;
         case 1:                 // too big a batch
             op->op = XENMEM_sharing_op_coshare_hint;
             op->u.batch.nr = XEN_COSHARE_BATCH_MAX + 1 + rng() % 100000;
-            len = sizeof(*ents);
+            len = sizeof(ents[0]);
             want = -E2BIG;
             break;
         case 2:                 // nonzero padding
@@ -259,14 +257,14 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             op->u.batch.nr = rng() % (XEN_COSHARE_BATCH_MAX + 1);
             for (uint32_t i = 0; i < op->u.batch.nr; ++i)
                 ents[i] = entry(rng() >> (rng() % 64));
-            len = op->u.batch.nr * sizeof(*ents);
+            len = op->u.batch.nr * sizeof(ents[0]);
             break;
         }
         case 5:                 // bad class
             op->op = XENMEM_sharing_op_coshare_hint;
             op->u.batch.hint_class = XEN_COSHARE_CLASS_NR + rng() % 200;
             op->u.batch.nr = 1;
-            len = sizeof(*ents);
+            len = sizeof(ents[0]);
             want = -EINVAL;
             break;
         case 8:                 // volatile gfns never registered (above
@@ -275,7 +273,7 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             op->u.batch.nr = 1 + rng() % XEN_COSHARE_BATCH_MAX;
             for (uint32_t i = 0; i < op->u.batch.nr; ++i)
                 ents[i] = entry((1ULL << 24) + (rng() >> (rng() % 40)));
-            len = op->u.batch.nr * sizeof(*ents);
+            len = op->u.batch.nr * sizeof(ents[0]);
             entries_fail = true;
             break;
         case 9:                 // volatile gfns beyond any guest's memory
@@ -283,7 +281,7 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             op->u.batch.nr = 1 + rng() % XEN_COSHARE_BATCH_MAX;
             for (uint32_t i = 0; i < op->u.batch.nr; ++i)
                 ents[i] = entry((1ULL << 30) + (rng() >> (rng() % 34)));
-            len = op->u.batch.nr * sizeof(*ents);
+            len = op->u.batch.nr * sizeof(ents[0]);
             entries_fail = true;
             break;
         case 6:                 // unknown sub-op
@@ -299,7 +297,7 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             want = -EFAULT;
             break;
         }
-        long rc = pc.op(*op, len ? ents : nullptr, len, raw);
+        long rc = pc.op(*op, len ? ents.data() : nullptr, len, raw);
         errnos[rc]++;
         if (entries_fail) {
             // Disabled guests get -EACCES for vol_add; otherwise each entry

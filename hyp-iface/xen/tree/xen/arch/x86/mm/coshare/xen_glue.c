@@ -80,14 +80,13 @@ int coshare_unshare_fault(struct domain *d, unsigned long gfn)
 
 int coshare_relinquish(struct domain *d)
 {
+    if ( !engine )
+        return 0;
     for ( ; ; )
     {
         unsigned long budget = RELINQUISH_BUDGET;
-        int rc;
+        int rc = cs_domain_teardown(engine, d->domain_id, &budget);
 
-        if ( !engine )
-            return 0;
-        rc = cs_domain_teardown(engine, d->domain_id, &budget);
         if ( rc != -ERESTART )
             return rc;
         if ( hypercall_preempt_check() )
