@@ -13,6 +13,7 @@ packages=(
     mmdebstrap dpkg-dev # ci/xen: dom0 root, build chroot, apt-get source xen
     flex bison bc       # the hypervisor build (Kconfig)
     gnuplot-nox         # coshare-ctl plot
+    jq                  # the nested suite's results file
 )
 
 missing=()

@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/backing-dev.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -107,6 +108,7 @@ static void cs_scan_end(void)
 static unsigned long cs_walk_file(struct address_space *mapping,
 				  unsigned long budget)
 {
+	bool can_writeback = mapping_can_writeback(mapping);
 	struct folio_batch fbatch;
 	unsigned int i, n;
 
@@ -118,8 +120,10 @@ static unsigned long cs_walk_file(struct address_space *mapping,
 			unsigned long pfn = folio_pfn(folio);
 			long j, nr = folio_nr_pages(folio);
 
+			/* Dirty pages are about to change, unless nothing ever
+			 * writes them back (tmpfs, ramfs: the initramfs). */
 			if (!folio_test_uptodate(folio) ||
-			    folio_test_dirty(folio) ||
+			    (folio_test_dirty(folio) && can_writeback) ||
 			    folio_test_writeback(folio))
 				continue;
 			for (j = 0; j < nr; j++)

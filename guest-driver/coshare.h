@@ -46,6 +46,10 @@ struct cs_state {
 	struct cs_vfifo fifo;
 	struct page **pool;		/* pages of the FIFO, by ring slot */
 	u64 hv_cow_faults;		/* from the hypervisor's stats */
+	u64 notifications;		/* VIRQ_COSHARE received */
+	u64 refill_stalls;		/* refills that did not gain ground */
+	unsigned long refill_after;	/* jiffies: no refill before */
+	int virq_irq;			/* bound VIRQ_COSHARE, or <= 0 */
 
 	struct task_struct *scanner;
 	struct kobject *kobj;

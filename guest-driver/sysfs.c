@@ -23,12 +23,13 @@ static const char *const cs_class_counters[] = {
 enum cs_global {
 	CS_G_BACKED_OFF, CS_G_UNSHARED_SEEN, CS_G_HYPERCALL_ERRORS,
 	CS_G_FULL_SCANS, CS_G_COW_FAULTS, CS_G_FIFO_DEPTH, CS_G_BONUS,
-	CS_G_RECLAIMED, CS_G_NR
+	CS_G_RECLAIMED, CS_G_NOTIFICATIONS, CS_G_REFILL_STALLS, CS_G_NR
 };
 
 static const char *const cs_global_names[CS_G_NR] = {
 	"backed_off", "unshared_seen", "hypercall_errors", "full_scans",
-	"cow_faults", "fifo_depth", "bonus", "reclaimed",
+	"cow_faults", "fifo_depth", "bonus", "reclaimed", "notifications",
+	"refill_stalls",
 };
 
 struct cs_attr {
@@ -61,6 +62,10 @@ static u64 cs_global_value(unsigned int idx)
 		return cs->fifo.len;
 	case CS_G_BONUS:
 		return cs->fifo.bonus;
+	case CS_G_NOTIFICATIONS:
+		return READ_ONCE(cs->notifications);
+	case CS_G_REFILL_STALLS:
+		return cs->refill_stalls;
 	default:
 		return cs->fifo.reclaimed;
 	}

@@ -4,8 +4,10 @@
  * guest's allocator and registered as volatile, so the hypervisor can pay
  * any copy-on-write fault by reclaiming one.  The ring logic lives in
  * volatile-pages/cs_vfifo.c; this file allocates, registers, gives back
- * under memory pressure (never below the bonus) and keeps reclaimed pages
- * out of use, since their gfns no longer have memory behind them.
+ * under memory pressure (never below its floor) and keeps reclaimed pages
+ * out of use, since their gfns no longer have memory behind them.  Xen's
+ * VIRQ_COSHARE after a reclaim triggers a refill at once, without waiting
+ * for the next scan.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,10 +15,13 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <xen/events.h>
 
 #include "coshare.h"
 
 #define CS_REFILL_CHUNK 64		/* pages registered per hypercall */
+#define CS_REFILL_BACKOFF_MS 5000	/* after a refill that did not gain */
 
 static u64 *cs_fifo_gfns;
 static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took */
@@ -37,6 +42,9 @@ static void cs_volatile_sync(void)
 	if (cs_hyp_stats(&st))
 		return;
 	cs->hv_cow_faults = st.cow_copy + st.cow_zero + st.cow_nocopy;
+	/* With dom0's repay flag, Xen refuses a FIFO below the bonus. */
+	cs->fifo.repay_percent = (st.flags & XEN_COSHARE_CTL_REPAY) ? 100 :
+				 cs->knob[CS_KNOB_REPAY_PERCENT];
 	do {
 		u32 first = cs->fifo.head;
 
@@ -53,40 +61,63 @@ static void cs_volatile_sync(void)
 		pr_err_ratelimited("hypervisor holds more volatile pages than registered\n");
 }
 
+/* Registers up to n fresh pages; returns how many Xen accepted. */
+static u32 cs_volatile_add(u32 n)
+{
+	struct cs_batch *b = &cs->batch[0];
+	struct page *pages[CS_REFILL_CHUNK];
+	u32 i, added = 0;
+
+	b->nr = 0;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+		if (!pages[i])
+			break;
+		cs_batch_add(b, page_to_pfn(pages[i]), n);
+	}
+	n = i;
+	if (n && cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n))
+		b->nr = 0;
+	for (i = 0; i < n; i++) {
+		if (i < b->nr && b->ents[i].result == XEN_COSHARE_RES_DONE) {
+			cs->pool[cs_slot_of_newest()] = pages[i];
+			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
+			added++;
+		} else {
+			__free_page(pages[i]);
+		}
+	}
+	b->nr = 0;
+	return added;
+}
+
+/*
+ * Tops the pool up to floor + slack, a chunk at a time.  When the host is
+ * short of memory, the free pages this takes may be shared zero pages whose
+ * first write is itself paid from the pool: then refilling only drains the
+ * guest, so it stops and waits CS_REFILL_BACKOFF_MS.
+ */
 static void cs_volatile_refill(void)
 {
-	u32 want = cs_vfifo_want(&cs->fifo, cs->knob[CS_KNOB_FIFO_SLACK]);
-	struct cs_batch *b = &cs->batch[0];
+	u32 want;
 
-	while (want) {
-		struct page *pages[CS_REFILL_CHUNK];
-		u32 n = min_t(u32, want, CS_REFILL_CHUNK), i;
+	if (time_before(jiffies, cs->refill_after))
+		return;
+	while ((want = cs_vfifo_want(&cs->fifo,
+				     cs->knob[CS_KNOB_FIFO_SLACK]))) {
+		u64 before = cs->fifo.reclaimed;
+		u32 n = min_t(u32, want, CS_REFILL_CHUNK), added;
 
-		b->nr = 0;
-		for (i = 0; i < n; i++) {
-			pages[i] = alloc_page(GFP_KERNEL | __GFP_NORETRY |
-					      __GFP_NOWARN);
-			if (!pages[i])
-				break;
-			cs_batch_add(b, page_to_pfn(pages[i]), n);
+		added = cs_volatile_add(n);
+		cs_volatile_sync();
+		if (added && cs->fifo.reclaimed - before >= (added + 1) / 2) {
+			cs->refill_stalls++;
+			cs->refill_after = jiffies +
+					   msecs_to_jiffies(CS_REFILL_BACKOFF_MS);
+			break;
 		}
-		n = i;
-		if (n && cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0,
-				      b->ents, n))
-			b->nr = 0;
-		for (i = 0; i < n; i++) {
-			if (i < b->nr &&
-			    b->ents[i].result == XEN_COSHARE_RES_DONE) {
-				cs->pool[cs_slot_of_newest()] = pages[i];
-				cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
-			} else {
-				__free_page(pages[i]);
-			}
-		}
-		b->nr = 0;
-		if (n < min_t(u32, want, CS_REFILL_CHUNK))
+		if (added < n)
 			break;		/* the guest is short of memory */
-		want -= n;
 	}
 }
 
@@ -99,8 +130,7 @@ void cs_volatile_balance(void)
 static unsigned long cs_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
 {
-	return READ_ONCE(cs->fifo.len) > READ_ONCE(cs->fifo.bonus) ?
-	       cs->fifo.len - cs->fifo.bonus : 0;
+	return cs_vfifo_shrinkable(&cs->fifo);
 }
 
 static unsigned long cs_shrink_scan(struct shrinker *s,
@@ -132,31 +162,62 @@ static unsigned long cs_shrink_scan(struct shrinker *s,
 	return freed ? freed : SHRINK_STOP;
 }
 
+static void cs_refill_fn(struct work_struct *work)
+{
+	mutex_lock(&cs->lock);
+	cs_volatile_balance();
+	mutex_unlock(&cs->lock);
+}
+static DECLARE_WORK(cs_refill_work, cs_refill_fn);
+
+static irqreturn_t cs_virq_handler(int irq, void *unused)
+{
+	WRITE_ONCE(cs->notifications, cs->notifications + 1);
+	schedule_work(&cs_refill_work);
+	return IRQ_HANDLED;
+}
+
 int cs_volatile_init(void)
 {
 	u32 cap;
+	int rc;
 
 	if (cs->mode != CS_MODE_XEN)
 		return 0;
 	cap = min_t(unsigned long, cs->max_pfn, U32_MAX);
 	cs_fifo_gfns = vmalloc(array_size(cap, sizeof(*cs_fifo_gfns)));
 	cs->pool = vmalloc(array_size(cap, sizeof(*cs->pool)));
-	if (!cs_fifo_gfns || !cs->pool) {
-		vfree(cs_fifo_gfns);
-		vfree(cs->pool);
-		return -ENOMEM;
-	}
+	rc = -ENOMEM;
+	if (!cs_fifo_gfns || !cs->pool)
+		goto free;
 	cs_vfifo_init(&cs->fifo, cs_fifo_gfns, cap);
 	cs->shrinker.count_objects = cs_shrink_count;
 	cs->shrinker.scan_objects = cs_shrink_scan;
 	cs->shrinker.seeks = DEFAULT_SEEKS;
-	return register_shrinker(&cs->shrinker, "coshare-volatile");
+	rc = register_shrinker(&cs->shrinker, "coshare-volatile");
+	if (rc)
+		goto free;
+	cs->virq_irq = bind_virq_to_irqhandler(VIRQ_COSHARE, 0, cs_virq_handler,
+					       0, CS_NAME, NULL);
+	if (cs->virq_irq < 0) {
+		rc = cs->virq_irq;
+		pr_err("cannot bind VIRQ_COSHARE: %d\n", rc);
+		unregister_shrinker(&cs->shrinker);
+		goto free;
+	}
+	return 0;
+free:
+	vfree(cs->pool);
+	vfree(cs_fifo_gfns);
+	return rc;
 }
 
 void cs_volatile_exit(void)
 {
 	if (cs->mode != CS_MODE_XEN)
 		return;
+	unbind_from_irqhandler(cs->virq_irq, NULL);
+	cancel_work_sync(&cs_refill_work);
 	unregister_shrinker(&cs->shrinker);
 	/*
 	 * Pages still registered stay with Xen's FIFO until the domain dies,

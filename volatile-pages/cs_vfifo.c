@@ -9,11 +9,19 @@ void cs_vfifo_init(struct cs_vfifo *f, u64 *storage, u32 cap)
 	memset(f, 0, sizeof(*f));
 	f->gfns = storage;
 	f->cap = cap;
+	f->repay_percent = 100;
+}
+
+u64 cs_vfifo_floor(const struct cs_vfifo *f)
+{
+	u32 pct = f->repay_percent < 100 ? f->repay_percent : 100;
+
+	return (f->bonus * pct + 99) / 100;
 }
 
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
 {
-	u64 target = f->bonus + slack;
+	u64 target = cs_vfifo_floor(f) + slack;
 
 	if (target > f->cap)
 		target = f->cap;
@@ -22,7 +30,9 @@ u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
 
 u32 cs_vfifo_shrinkable(const struct cs_vfifo *f)
 {
-	return f->len > f->bonus ? (u32)(f->len - f->bonus) : 0;
+	u64 floor = cs_vfifo_floor(f);
+
+	return f->len > floor ? (u32)(f->len - floor) : 0;
 }
 
 int cs_vfifo_push(struct cs_vfifo *f, u64 gfn)

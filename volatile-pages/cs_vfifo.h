@@ -4,9 +4,13 @@
  * the kernel: the pool of volatile pages registered with the hypervisor,
  * oldest first, in the same order as the hypervisor's FIFO.
  *
- * Invariant: the pool never holds fewer pages than the bonus (frames this
- * guest's sharing saved).  The pool aims at bonus + slack; the shrinker
- * may give back only what lies above the bonus.  The hypervisor reclaims
+ * Invariant: the pool never holds fewer pages than its floor, the bonus
+ * (frames this guest's sharing saved) times repay_percent / 100.  At 100
+ * (the default, and forced when dom0 set XEN_COSHARE_CTL_REPAY) every
+ * copy-on-write fault of this guest can be repaid; below it the guest
+ * leans on the host's reserve and saves more.  The pool aims at floor +
+ * slack; the shrinker may give back only what lies above the floor.  The
+ * hypervisor reclaims
  * oldest first, so when its FIFO is shorter than ours, our oldest pages
  * are exactly the ones it took.
  */
@@ -23,12 +27,15 @@ struct cs_vfifo {
 	u64 *gfns;		/* ring of registered gfns, caller's storage */
 	u32 cap, head, len;
 	u64 bonus;		/* as the hypervisor last reported it */
+	u32 repay_percent;	/* floor = bonus * repay_percent / 100 */
 	u64 reclaimed;		/* pages the hypervisor took, ever */
 };
 
 void cs_vfifo_init(struct cs_vfifo *f, u64 *storage, u32 cap);
 
-/* Pages to register so that the pool reaches bonus + slack (capped). */
+/* The pool's floor: bonus * repay_percent / 100, rounded up. */
+u64 cs_vfifo_floor(const struct cs_vfifo *f);
+/* Pages to register so that the pool reaches floor + slack (capped). */
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack);
 /* Pages the shrinker may give back without breaking the invariant. */
 u32 cs_vfifo_shrinkable(const struct cs_vfifo *f);

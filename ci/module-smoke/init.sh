@@ -30,8 +30,8 @@ fi
 check "loads in estimate mode" insmod $M/coshare.ko mode=estimate
 check "mode is estimate" [ "$(cat $S/mode)" = estimate ]
 
-knobs="run hint_kernel_text hint_kernel_rodata hint_process_text hint_free pages_to_scan sleep_millisecs batch_size fifo_slack"
-counters="backed_off unshared_seen hypercall_errors full_scans cow_faults fifo_depth bonus reclaimed"
+knobs="run hint_kernel_text hint_kernel_rodata hint_process_text hint_free pages_to_scan sleep_millisecs batch_size fifo_slack repay_percent"
+counters="backed_off unshared_seen hypercall_errors full_scans cow_faults fifo_depth bonus reclaimed notifications refill_stalls"
 for k in hinted shared inserted skipped errors; do
     for c in kernel_text kernel_rodata process_text free; do
         counters="$counters ${k}_$c"
@@ -60,7 +60,7 @@ for k in $knobs; do
     for v in abc -1 "" 1x 99999999999999999999999 0x10; do bad_write $k "$v"; done
 done
 bad_write run 3; bad_write batch_size 0; bad_write batch_size 513
-bad_write hint_free 2; bad_write sleep_millisecs 0
+bad_write hint_free 2; bad_write sleep_millisecs 0; bad_write repay_percent 101
 ok "bad writes refused"
 ( echo 5 > $S/full_scans ) 2>/dev/null && fail "counter writable" || ok "counters are read-only"
 check "good write accepted" sh -c "echo 256 > $S/batch_size && [ \$(cat $S/batch_size) = 256 ]"

@@ -27,7 +27,9 @@ const struct cs_knob_desc cs_knobs[CS_KNOB_NR] = {
 	[CS_KNOB_BATCH_SIZE] = { "batch_size", 1, XEN_COSHARE_BATCH_MAX,
 		XEN_COSHARE_BATCH_MAX, "gfns per share-hint hypercall" },
 	[CS_KNOB_FIFO_SLACK] = { "fifo_slack", 0, 1u << 20, 256,
-		"volatile pages kept above the bonus" },
+		"volatile pages kept above the floor (bonus * repay_percent / 100)" },
+	[CS_KNOB_REPAY_PERCENT] = { "repay_percent", 0, 100, 100,
+		"volatile pages kept per 100 pages of bonus (dom0's repay flag forces 100)" },
 };
 
 int cs_knob_parse(enum cs_knob k, const char *buf, size_t len, u64 *out)

@@ -72,6 +72,7 @@ struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
         return NULL;
     d->domid = domid;
     d->slot = slot;
+    d->flags = CS_DOM_NOTIFY;
     d->fifo_head = d->fifo_tail = CS_NIL;
     e->dom[slot] = d;
     for ( i = cs_slot_home(domid); e->slot_hash[i];

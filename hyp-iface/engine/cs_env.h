@@ -66,12 +66,20 @@ uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid);
 
 /* Host frames. */
 cs_mfn_t cs_env_frame_alloc(struct cs_env *env);      /* or CS_INVALID_MFN */
+uint64_t cs_env_free_frames(struct cs_env *env);      /* host-wide, now */
 void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn);
 void *cs_env_frame_map(struct cs_env *env, cs_mfn_t mfn);
 void cs_env_frame_unmap(struct cs_env *env, void *va);
 /* One 32-bit tag per host frame: the engine's frame id, 0 for none. */
 uint32_t cs_env_frame_tag(struct cs_env *env, cs_mfn_t mfn);
 void cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag);
+
+/*
+ * The domain lost volatile pages to reclaim and should register more
+ * (VIRQ_COSHARE in Xen).  Called with the engine lock and possibly p2m
+ * locks held: must neither sleep nor take those.
+ */
+void cs_env_notify(struct cs_env *env, uint16_t domid);
 
 /* Metadata memory: zeroed on allocation; NULL on failure. */
 void *cs_env_alloc(struct cs_env *env, size_t size);

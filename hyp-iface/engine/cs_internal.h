@@ -109,11 +109,12 @@ struct cs_gfn_table {
 /* ---- domains ----------------------------------------------------------- */
 
 #define CS_DOM_DYING      (1u << 31)
+#define CS_DOM_NOTIFY     (1u << 30)  /* armed: next reclaim notifies */
 
 struct cs_domain {
     uint16_t domid, slot;
     uint16_t group;
-    uint32_t flags;             /* XEN_COSHARE_CTL_* | CS_DOM_DYING */
+    uint32_t flags;             /* XEN_COSHARE_CTL_* | CS_DOM_* */
     uint64_t mappings;          /* gfns mapping shared frames */
     uint64_t owned;             /* frames whose rmap head is ours */
     uint64_t bonus;             /* mappings that are not a head */
@@ -133,6 +134,7 @@ struct cs_engine {
     uint64_t zero_hash;         /* cs_content_hash of an all-zero page */
     uint64_t meta_bytes;
     uint64_t saved;                         /* sum of (refs - 1) */
+    uint64_t reserve;                       /* free frames CoW leaves */
     struct xen_coshare_stats st;            /* host-wide counters */
     struct cs_domain *dom[CS_MAX_DOMAINS];  /* by slot */
     uint16_t slot_hash[2 * CS_MAX_DOMAINS]; /* domid -> slot + 1, probed */
@@ -249,6 +251,7 @@ struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
 
 /* Ledger. */
 cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first);
+cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor);
 void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
                         uint32_t vid);
 bool cs_repay_ok(const struct cs_domain *d);

@@ -7,7 +7,9 @@
  * FIFO of registered volatile gfns at least that long: a merge that would
  * break it is skipped, a removal that would break it refused.  Volatile
  * gfns are private frames the guest let go of, so reclaiming one always
- * yields a frame: every copy-on-write fault can be paid.
+ * yields a frame: every copy-on-write fault can be paid.  A domain that
+ * loses one is notified once (cs_env_notify), then again only after it
+ * looked at its FIFO (stats) or refilled it (vol_add): an edge, not a storm.
  */
 #include "cs_internal.h"
 
@@ -68,16 +70,44 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
     cs_slab_put(&e->vols, vid);
 }
 
+/* May d lose a volatile page to another domain's fault? */
+static bool cs_can_spare(const struct cs_domain *d)
+{
+    return !(d->flags & XEN_COSHARE_CTL_REPAY) || d->fifo_len > d->bonus;
+}
+
 /*
- * A frame for a copy-on-write fault: the oldest volatile page of `first`
- * (the domain whose bonus the fault retires), else the oldest host-wide.
+ * The volatile page to take: the oldest of `first` (the domain whose bonus
+ * the fault retires, so its FIFO >= bonus still holds), else the oldest of a
+ * domain that can spare one.  Another domain's repayment promise is never
+ * broken to pay for this one's.
  */
+static uint32_t cs_reclaim_pick(const struct cs_engine *e,
+                                const struct cs_domain *first)
+{
+    uint32_t vid;
+    unsigned int slot;
+
+    if ( first && first->fifo_head != CS_NIL )
+        return first->fifo_head;
+    for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
+        if ( e->dom[slot] && e->dom[slot]->fifo_len &&
+             cs_can_spare(e->dom[slot]) )
+            break;
+    if ( slot == CS_MAX_DOMAINS )
+        return CS_NIL;
+    for ( vid = e->gfifo_head; vid != CS_NIL; vid = cs_vol(e, vid)->gnext )
+        if ( cs_can_spare(cs_dom_of_slot(e, cs_vol(e, vid)->dom)) )
+            break;
+    return vid;
+}
+
+/* Takes a volatile page out of its domain's p2m: a frame for a fault. */
 cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
 {
     for ( ;; )
     {
-        uint32_t vid = first && first->fifo_head != CS_NIL ?
-                       first->fifo_head : e->gfifo_head;
+        uint32_t vid = cs_reclaim_pick(e, first);
         struct cs_volatile *v;
         struct cs_domain *d;
         uint64_t gfn;
@@ -97,8 +127,31 @@ cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
         if ( mfn == CS_INVALID_MFN )
             continue;
         CS_COUNT(e, d, reclaims);
+        if ( d->flags & CS_DOM_NOTIFY )
+        {
+            d->flags &= ~CS_DOM_NOTIFY;
+            CS_COUNT(e, d, notified);
+            cs_env_notify(e->env, d->domid);
+        }
         return mfn;
     }
+}
+
+/*
+ * A frame to copy into: a free one while the host keeps its reserve, else a
+ * reclaimed volatile page, else whatever free frame is left.
+ */
+cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor)
+{
+    cs_mfn_t mfn = CS_INVALID_MFN;
+
+    if ( cs_env_free_frames(e->env) > e->reserve )
+        mfn = cs_env_frame_alloc(e->env);
+    if ( mfn == CS_INVALID_MFN )
+        mfn = cs_reclaim(e, debtor);
+    if ( mfn == CS_INVALID_MFN && e->reserve )
+        mfn = cs_env_frame_alloc(e->env);
+    return mfn;
 }
 
 int cs_vol_add_one(struct cs_engine *e, struct cs_domain *d,

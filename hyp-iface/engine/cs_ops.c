@@ -37,10 +37,23 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                   d->group == XEN_COSHARE_GROUP_NONE) )
         return -EACCES;
 
+    if ( op->op == XENMEM_sharing_op_coshare_vol_add )
+        d->flags |= CS_DOM_NOTIFY;
     rc = cs_do_batch(e, d, op->op, b->hint_class, ents, b->nr);
     if ( !rc )
         b->done = b->nr;
     return rc;
+}
+
+/* A guest reads its own stats: it looked at its FIFO, so re-arm the VIRQ. */
+static int cs_own_stats(struct cs_engine *e, uint16_t domid,
+                        xen_coshare_stats_t *stats)
+{
+    struct cs_domain *d = cs_domain_get(e, domid);
+
+    if ( d )
+        d->flags |= CS_DOM_NOTIFY;
+    return cs_stats_locked(e, domid, stats);
 }
 
 static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
@@ -71,9 +84,9 @@ static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
         if ( op->u.stats.flags & XEN_COSHARE_STATS_GLOBAL )
             return caller->privileged ?
                    cs_stats_locked(e, DOMID_INVALID, stats) : -EPERM;
-        if ( target != caller->domid && !caller->privileged )
-            return -EPERM;
-        return cs_stats_locked(e, target, stats);
+        if ( target == caller->domid )
+            return cs_own_stats(e, target, stats);
+        return caller->privileged ? cs_stats_locked(e, target, stats) : -EPERM;
 
     case XENMEM_sharing_op_coshare_control:
         if ( !caller->privileged )
@@ -89,6 +102,15 @@ static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
         if ( !caller->privileged )
             return -EPERM;
         cs_audit_locked(e, &op->u.audit, NULL, NULL);
+        return 0;
+
+    case XENMEM_sharing_op_coshare_reserve:
+        if ( !caller->privileged )
+            return -EPERM;
+        if ( op->u.reserve.frames != XEN_COSHARE_RESERVE_QUERY )
+            e->reserve = op->u.reserve.frames;
+        op->u.reserve.frames = e->reserve;
+        op->u.reserve.free = cs_env_free_frames(e->env);
         return 0;
     }
     return -EOPNOTSUPP;

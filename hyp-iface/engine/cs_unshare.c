@@ -3,7 +3,7 @@
  * cs_unshare.c - copy-on-write: a write to a shared gfn gives the domain a
  * private frame again.  The last mapping takes the frame back without a
  * copy; an all-zero frame is unshared into a zeroed frame, never copied.
- * When the host has no free frame, the repayment ledger reclaims one.
+ * When the host is down to its reserve, the repayment ledger reclaims one.
  */
 #include "cs_internal.h"
 
@@ -34,9 +34,7 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
         return cs_env_p2m_private(e->env, d->domid, gfn, mfn);
     }
 
-    fresh = cs_env_frame_alloc(e->env);
-    if ( fresh == CS_INVALID_MFN )
-        fresh = cs_reclaim(e, cs_rmap_debtor(e, fid, mid));
+    fresh = cs_cow_frame(e, cs_rmap_debtor(e, fid, mid));
     if ( fresh == CS_INVALID_MFN )
     {
         CS_COUNT(e, d, cow_enomem);

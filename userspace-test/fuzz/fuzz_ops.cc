@@ -116,12 +116,18 @@ std::string run_ops(const uint8_t* data, size_t size)
             host.op(d, false, o, ents.data());
             break;
         }
-        case 7:     // another tenant takes or returns frames
+        case 7: {   // another tenant takes or returns frames; dom0's reserve
             if (in.byte() & 1)
                 host.hog(in.byte() % 16);
             else
                 host.unhog();
+            xen_coshare_op_t r{};
+            r.op = XENMEM_sharing_op_coshare_reserve;
+            r.u.reserve.frames = in.byte() % 4 ? XEN_COSHARE_RESERVE_QUERY
+                                               : in.byte() % 64;
+            host.op(0, true, r);
             break;
+        }
         case 8:     // destroy, in small preemptible chunks
             host.destroy_guest(d, 1 + in.byte() % 16);
             alive[d] = false;

@@ -328,6 +328,8 @@ void cs_env_frame_set_tag(cs_env* env, cs_mfn_t m, uint32_t t)
 }
 void* cs_env_alloc(cs_env*, size_t size) { return calloc(1, size); }
 void cs_env_free(cs_env*, void* p, size_t) { free(p); }
+uint64_t cs_env_free_frames(cs_env* env) { return env->host->free_frames(); }
+void cs_env_notify(cs_env* env, uint16_t domid) { env->host->env_notify(domid); }
 void cs_env_lock(cs_env* env) { env->host->lock().lock(); }
 bool cs_env_trylock(cs_env* env) { return env->host->lock().try_lock(); }
 void cs_env_unlock(cs_env* env) { env->host->lock().unlock(); }

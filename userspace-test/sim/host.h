@@ -87,6 +87,13 @@ public:
     size_t hog(size_t n);
     void unhog();
 
+    // VIRQ_COSHARE notifications the engine sent to a guest.
+    unsigned notifications(uint16_t domid) const
+    {
+        auto it = notified_.find(domid);
+        return it == notified_.end() ? 0 : it->second;
+    }
+
     // Test hooks: the p2m entry, and raw frame memory.
     P2mEntry& p2m(uint16_t domid, uint64_t gfn);
     std::byte* frame(cs_mfn_t mfn) { return base_ + mfn * kPage; }
@@ -100,6 +107,7 @@ public:
     cs_mfn_t env_alloc();
     void env_free(cs_mfn_t mfn);
     uint32_t& tag(cs_mfn_t mfn) { return tags_.at(mfn); }
+    void env_notify(uint16_t domid) { ++notified_[domid]; }
     std::mutex& lock() { return lock_; }
 
 private:
@@ -108,6 +116,7 @@ private:
     std::vector<uint32_t> tags_;
     std::vector<cs_mfn_t> free_, hogged_;
     std::map<uint16_t, std::vector<P2mEntry>> guests_;
+    std::map<uint16_t, unsigned> notified_;
     cs_env env_{this};
     cs_engine* engine_ = nullptr;
     std::mutex lock_;

@@ -115,6 +115,8 @@ TEST_F(AbiTest, OnlyDom0Controls)
     EXPECT_EQ(host().op(1, false, o), -EPERM);
     o.op = XENMEM_sharing_op_coshare_audit;
     EXPECT_EQ(host().op(1, false, o), -EPERM);
+    o.op = XENMEM_sharing_op_coshare_reserve;
+    EXPECT_EQ(host().op(1, false, o), -EPERM);
 
     xen_coshare_op_t c{};
     c.op = XENMEM_sharing_op_coshare_control;

@@ -117,6 +117,130 @@ TEST_F(HostTest, OvercommittedCowStormIsPaidByReclaim)
     }
 }
 
+// A reclaim notifies the guest that lost the page, once: the next one comes
+// only after the guest read its stats or registered more volatile pages.
+TEST_F(HostTest, ReclaimNotifiesTheGuestOncePerLook)
+{
+    make_host(2 * 64 + 8);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
+        for (uint64_t g = 0; g < 8; ++g)
+            host().fill(d, g, page_of(g));
+        host().vol_add(d, iota(32, 16));
+        host().hint(d, kText, iota(0, 8));
+    }
+    host().hog(host().free_frames());
+    const std::byte x{9};
+    auto write = [&](uint64_t g) {
+        ASSERT_EQ(host().write(2, g, 0, {&x, 1}), 0);
+    };
+    write(0);
+    write(1);
+    EXPECT_EQ(host().global_stats().reclaims, 2u);
+    EXPECT_EQ(host().notifications(2), 1u);
+    EXPECT_EQ(host().notifications(1), 0u);
+
+    xen_coshare_op_t o{};
+    xen_coshare_stats_t st{};
+    o.op = XENMEM_sharing_op_coshare_stats;
+    o.domain = 2;
+    ASSERT_EQ(host().op(0, true, o, nullptr, &st), 0);  // dom0: no re-arm
+    write(2);
+    EXPECT_EQ(host().notifications(2), 1u);
+    o.domain = DOMID_SELF;
+    ASSERT_EQ(host().op(2, false, o, nullptr, &st), 0); // the guest looks
+    write(3);
+    EXPECT_EQ(host().notifications(2), 2u);
+    host().vol_add(2, iota(48, 4));                     // or refills
+    write(4);
+    EXPECT_EQ(host().notifications(2), 3u);
+    EXPECT_EQ(host().stats(2).notified, 3u);
+    EXPECT_EQ(host().global_stats().notified, 3u);
+    EXPECT_EQ(host().audit(), 0u);
+}
+
+// A fault whose debtor has no volatile page takes one from a domain that can
+// spare it, never from one whose FIFO only just covers its bonus.
+TEST_F(HostTest, ReclaimNeverBreaksAnotherDomainsPromise)
+{
+    make_host(3 * 64 + 8);
+    for (uint16_t d = 1; d <= 3; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, 1, /*repay=*/d == 2), 0);
+        for (uint64_t g = 0; g < 4; ++g)
+            host().fill(d, g, page_of(d == 3 ? 10 + g : g));
+    }
+    host().vol_add(2, iota(32, 4));
+    host().hint(1, kText, iota(0, 4));
+    host().hint(2, kText, iota(0, 4));      // d2: bonus 4, FIFO 4
+    host().vol_add(3, iota(32, 1));         // d3 shares nothing: spare
+    EXPECT_EQ(host().stats(2).bonus, 4u);
+    host().hog(host().free_frames());
+
+    // d1 owns the frames, so its writes retire d2's bonus: d2 pays.
+    const std::byte x{5};
+    ASSERT_EQ(host().write(1, 0, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(2).reclaims, 1u);
+    // d2 writes its own mapping of frame 1: again its own page.
+    ASSERT_EQ(host().write(2, 1, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(2).reclaims, 2u);
+
+    // d4 without repayment shares with d2, then faults with no FIFO of
+    // its own: d3's spare page pays, d2's pages are left alone.
+    host().unhog();
+    host().add_guest(4, 8);
+    ASSERT_EQ(host().enable(4, 1), 0);
+    host().fill(4, 0, page_of(2));
+    host().fill(4, 1, page_of(3));
+    auto h = host().hint(4, kText, {0, 1});
+    EXPECT_EQ(count_result(h, XEN_COSHARE_RES_SHARED), 2u);
+    host().hog(host().free_frames());
+    ASSERT_EQ(host().write(4, 0, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(3).reclaims, 1u);
+    EXPECT_EQ(host().write(4, 1, 0, {&x, 1}), -ENOMEM);  // d2 cannot spare
+    EXPECT_EQ(host().stats(2).reclaims, 2u);
+    EXPECT_EQ(host().audit(), 0u);
+}
+
+// Below dom0's reserve, copy-on-write takes volatile pages before free
+// frames, and dips into the reserve only when none are left.
+TEST_F(HostTest, ReserveIsKeptByReclaimingFirst)
+{
+    make_host(2 * 64 + 32);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        for (uint64_t g = 0; g < 8; ++g)
+            host().fill(d, g, page_of(g));
+        host().hint(d, kText, iota(0, 8));
+    }
+    host().vol_add(2, iota(32, 3));
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_reserve;
+    o.u.reserve.frames = 1000;
+    EXPECT_EQ(host().op(2, false, o), -EPERM);
+    ASSERT_EQ(host().op(0, true, o), 0);
+    const uint64_t free_before = host().free_frames();
+    EXPECT_EQ(o.u.reserve.frames, 1000u);
+    EXPECT_EQ(o.u.reserve.free, free_before);
+
+    const std::byte x{3};
+    for (uint64_t g = 0; g < 5; ++g)
+        ASSERT_EQ(host().write(2, g, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(2).reclaims, 3u);            // the FIFO first,
+    EXPECT_EQ(host().free_frames(), free_before - 2);   // then the reserve
+    EXPECT_EQ(host().stats(2).cow_enomem, 0u);
+
+    o = {};
+    o.op = XENMEM_sharing_op_coshare_reserve;
+    o.u.reserve.frames = XEN_COSHARE_RESERVE_QUERY;
+    ASSERT_EQ(host().op(0, true, o), 0);
+    EXPECT_EQ(o.u.reserve.frames, 1000u);
+    EXPECT_EQ(o.u.reserve.free, free_before - 2);
+    EXPECT_EQ(host().audit(), 0u);
+}
+
 // The same storm without repayment: the host runs out and faults fail,
 // which is what crashes domains in stock Xen.
 TEST_F(HostTest, CowStormWithoutRepaymentRunsOut)

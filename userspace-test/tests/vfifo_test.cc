@@ -34,6 +34,29 @@ TEST(VolatileFifo, TargetsBonusPlusSlackAndShrinksOnlyAboveBonus)
     EXPECT_EQ(cs_vfifo_want(&f, 0), 54u);
 }
 
+// repay_percent scales the floor (rounded up): the guest keeps fewer
+// volatile pages and saves more, leaning on the host's reserve.
+TEST(VolatileFifo, RepayPercentScalesTheFloor)
+{
+    std::vector<uint64_t> store(64);
+    cs_vfifo f;
+    cs_vfifo_init(&f, store.data(), 64);
+    EXPECT_EQ(f.repay_percent, 100u);
+    f.bonus = 41;
+    f.repay_percent = 10;
+    EXPECT_EQ(cs_vfifo_floor(&f), 5u);
+    EXPECT_EQ(cs_vfifo_want(&f, 3), 8u);
+    for (uint64_t g = 0; g < 8; ++g)
+        ASSERT_EQ(cs_vfifo_push(&f, g), 0);
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 3u);
+    f.repay_percent = 0;
+    EXPECT_EQ(cs_vfifo_floor(&f), 0u);
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 8u);
+    f.repay_percent = 100;      // dom0 switched repayment on
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 0u);
+    EXPECT_EQ(cs_vfifo_want(&f, 0), 33u);
+}
+
 TEST(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
 {
     std::vector<uint64_t> store(8), out(8);

@@ -3,8 +3,8 @@
 # coshare.ko against the patched Xen, lets it hint kernel, program text and
 # free pages, then drives the raw ops with coshare-probe.  Guest g1 inserts
 # a known pattern and keeps it; g2 hints the same pattern (so it must share
-# with g1), writes every page (copy-on-write) and then acts as a hostile
-# guest; g3 does the same writes once the host has no free memory left.  Every result goes to the console as a COSHARE-PROBE line.
+# with g1), writes every page (copy-on-write; dom0 makes reclaim pay for it)
+# and then acts as a hostile guest; g3 does the same writes once the host has no free memory left.  Every result goes to the console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
@@ -47,6 +47,8 @@ g3)
     ;;
 g2)
     say "step=share-write $(/coshare/coshare-probe share --pattern 7 --pages 2048 --write)"
+    sleep 3     # the refill work runs after the last VIRQ
+    say "step=refill notifications=$(cat $S/notifications) reclaimed=$(cat $S/reclaimed) fifo_depth=$(cat $S/fifo_depth) bonus=$(cat $S/bonus) refill_stalls=$(cat $S/refill_stalls)"
     say "step=hostile $(/coshare/coshare-probe hostile --ops 20000 --seed 42)"
     ;;
 esac

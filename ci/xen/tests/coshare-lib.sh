@@ -10,6 +10,9 @@ ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 ctl_num() {     # DOMID KEY: a counter of that domain from coshare-ctl
     num "$2" "$(coshare-ctl stats "$1" --json | tr -d ' \n')"
 }
+global_num() {  # KEY: a host-wide counter from coshare-ctl
+    num "$1" "$(coshare-ctl stats --json | tr -d ' \n' | sed 's/.*"global"://')"
+}
 free_mib() { xl info | sed -n 's/^free_memory *: *//p'; }
 enable_coshare() {  # NAME: hinting on, sharing group 1 (a COSHARE_ON_CREATE hook)
     d=$(xl domid "$1") && coshare-ctl enable "$d" && coshare-ctl group "$d" 1

@@ -4,6 +4,9 @@
 #  2. two PVH guests, enabled by coshare-ctl while paused, run coshare.ko
 #     and coshare-probe (coshare-guest.sh): cross-guest sharing through the
 #     hint op, copy-on-write, a hostile guest;
+#     With a copy-on-write reserve above the host's free memory while g2
+#     runs, every fault is paid by reclaiming a volatile page, VIRQ_COSHARE
+#     tells the guest, and the guest survives it;
 #  3. stats and audit, a heavily shared guest destroyed and timed, audit
 #     again, and every frame accounted for at the end.
 . /coshare/lib.sh
@@ -33,7 +36,8 @@ xl unpause s1 && xl unpause s2 || fail "xl unpause"
 xen-memshare info | tee /tmp/info
 # (xen-memshare 4.17 prints the freed-pages count as "used".)
 shared=$(sed -n 's/^used = //p' /tmp/info)
-log "stock range share of 8176 gfns s1->s2: $((t1 - t0)) ms, info: $(tr '\n' ' ' < /tmp/info)"
+stock_ms=$((t1 - t0))
+log "stock range share of 8176 gfns s1->s2: $stock_ms ms, info: $(tr '\n' ' ' < /tmp/info)"
 [ "${shared:-0}" -gt 1000 ] || fail "stock sharing shared only '${shared}' pages"
 xen-memshare audit > /tmp/audit 2>&1; cat /tmp/audit
 grep -q "^Audit returned 0 errors" /tmp/audit || fail "stock audit: $(cat /tmp/audit)"
@@ -44,8 +48,14 @@ guest_stop s1; guest_stop s2
 COSHARE_ON_CREATE=enable_coshare
 guest_start g1 256 coshare.run=/coshare/guest.sh
 guest_wait_line g1 "step=share " 600 || fail "g1 did not share its pattern"
+coshare-ctl reserve $(($(free_mib) + 1024)) || fail "coshare-ctl reserve"
+r0=$(global_num reclaims)
 guest_start g2 256 coshare.run=/coshare/guest.sh
 guest_wait_line g2 "step=end" 900 || fail "g2 did not finish"
+d2=$(xl domid g2)
+r2=$(ctl_num "$d2" reclaims) n2=$(ctl_num "$d2" notified)
+rg=$(($(global_num reclaims) - r0)) enomem=$(global_num cow_enomem)
+coshare-ctl reserve 0 || fail "coshare-ctl reserve 0"
 grep -a "COSHARE-PROBE" "$(guest_logfile g1)" "$(guest_logfile g2)"
 
 for g in g1 g2; do
@@ -65,6 +75,13 @@ s1=$(probe_line g1 share) s2=$(probe_line g2 share-write)
 [ "$(num inserted "$s1")" -ge 2000 ] || fail "g1's pattern not inserted: $s1"
 [ "$(num shared "$s2")" -ge 2000 ] || fail "g2's pattern not shared with g1's: $s2"
 [ "$(num intact "$s2")" = 2048 ] || fail "copy-on-write lost data: $s2"
+r=$(probe_line g2 refill)
+log "while g2 ran under the reserve: $rg reclaims on the host, $r2 of g2's pages; g2 notified $n2 times; guest: $r"
+[ "$rg" -ge 2048 ] && [ "$enomem" = 0 ] ||
+    fail "copy-on-write was not paid by reclaim (reclaims=$rg cow_enomem=$enomem)"
+[ "${n2:-0}" -gt 0 ] && [ "$(num notifications "$r")" -gt 0 ] ||
+    fail "no VIRQ_COSHARE reached g2 (hypervisor: $n2; guest: $r)"
+[ "$(num reclaimed "$r")" -gt 0 ] || fail "g2's module did not see its reclaims: $r"
 h=$(probe_line g2 hostile)
 [ "$(num wrong "$h")" = 0 ] || fail "hostile ops got unexpected errnos: $h"
 
@@ -73,15 +90,21 @@ coshare-ctl stats --json > /tmp/stats.json || fail "coshare-ctl stats --json"
 coshare-ctl audit || fail "audit after sharing"
 
 # ---- 3. destroy the heavily shared guest -------------------------------
-d2=$(xl domid g2)
 m2=$(ctl_num "$d2" mappings)
 t0=$(ms)
 guest_stop g2 || fail "xl destroy g2"
 t1=$(ms)
-log "destroyed g2 with $m2 shared mappings in $((t1 - t0)) ms"
+destroy_ms=$((t1 - t0))
+log "destroyed g2 with $m2 shared mappings in $destroy_ms ms"
 coshare-ctl audit || fail "audit after destroying g2"
 guest_alive g1 || fail "g1 died when g2 was destroyed"
 guest_stop g1 || fail "xl destroy g1"
 coshare-ctl stats --json > /tmp/stats-end.json
 coshare-ctl audit || fail "audit after destroying every guest"
-log "final: $(cat /tmp/stats-end.json)"
+frames_end=$(global_num frames) mappings_end=$(global_num mappings)
+[ "$frames_end" = 0 ] && [ "$mappings_end" = 0 ] ||
+    fail "frames or mappings left after every guest is gone: $frames_end, $mappings_end"
+log "final: $(tr -d ' \n' < /tmp/stats-end.json)"
+echo "COSHARE-JSON: {\"scenario\":\"destroy-while-shared\",\"mappings\":$m2,\"destroy_ms\":$destroy_ms,\"frames_left\":$frames_end,\"mappings_left\":$mappings_end}"
+echo "COSHARE-JSON: {\"scenario\":\"stock-range-share\",\"gfns\":8176,\"shared\":$shared,\"ms\":$stock_ms}"
+echo "COSHARE-JSON: {\"scenario\":\"reclaim-under-reserve\",\"host_reclaims\":$rg,\"guest_reclaims\":$r2,\"notified\":$n2,\"cow_enomem\":$enomem,\"intact\":$(num intact "$s2")}"

@@ -25,7 +25,7 @@
  * defines them and __XEN_COSHARE_GUEST__ (see the Linux module). */
 #if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
-#define XEN_COSHARE_VERSION              0x00010000 /* major 1, minor 0 */
+#define XEN_COSHARE_VERSION              0x00010001 /* major 1, minor 1 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -37,6 +37,15 @@
 #define XENMEM_sharing_op_coshare_control    17 /* dom0 only               */
 #define XENMEM_sharing_op_coshare_group      18 /* dom0 only               */
 #define XENMEM_sharing_op_coshare_audit      19 /* dom0 only               */
+#define XENMEM_sharing_op_coshare_reserve    20 /* dom0 only               */
+
+/*
+ * Global VIRQ sent to a guest when the hypervisor reclaimed one of its
+ * volatile pages: the FIFO is shorter, register more.  Edge-triggered: after
+ * one, the next comes only once the guest has read its stats or added
+ * volatile pages.
+ */
+#define VIRQ_COSHARE                     VIRQ_ARCH_1
 
 /* Hint classes: what the guest believes a page is. */
 #define XEN_COSHARE_CLASS_KERNEL_TEXT    0 /* kernel and module text       */
@@ -131,6 +140,7 @@ struct xen_coshare_stats {
     uint64_aligned_t reclaims;      /* volatile pages taken (from domain)*/
     uint64_aligned_t fifo_depth;    /* volatile pages registered         */
     uint64_aligned_t unhinted;      /* pages unshared on guest request   */
+    uint64_aligned_t notified;      /* VIRQ_COSHARE sent                 */
     uint64_aligned_t meta_bytes;    /* engine metadata (global only)     */
     uint32_t domains;               /* domains known (global only)       */
     uint32_t flags;                 /* XEN_COSHARE_CTL_* state (domain)  */
@@ -178,6 +188,18 @@ struct xen_coshare_audit {
     uint64_aligned_t mappings;  /* OUT: mappings checked */
 };
 
+/*
+ * reserve: free host frames copy-on-write leaves alone (dom0).  Below it, a
+ * fault is paid by reclaiming a volatile page instead of taking a free
+ * frame, so Xen itself never runs dry.  Domain is ignored.
+ */
+#define XEN_COSHARE_RESERVE_QUERY        (~0ULL)
+
+struct xen_coshare_reserve {
+    uint64_aligned_t frames;    /* IN: new reserve or _QUERY; OUT: reserve */
+    uint64_aligned_t free;      /* OUT: free host frames now */
+};
+
 struct xen_coshare_op {
     uint8_t  op;            /* XENMEM_sharing_op_coshare_* */
     uint8_t  pad0;
@@ -190,6 +212,7 @@ struct xen_coshare_op {
         struct xen_coshare_control control;
         struct xen_coshare_group group;
         struct xen_coshare_audit audit;
+        struct xen_coshare_reserve reserve;
         uint64_aligned_t pad[5];    /* size of xen_mem_sharing_op's union */
     } u;
 };

@@ -10,6 +10,7 @@
 
 #include "csv.h"
 #include "errors.h"
+#include "fields.h"
 #include "format.h"
 #include "ops.h"
 #include "plot.h"
@@ -59,11 +60,13 @@ struct Args {
     bool repay = false, no_repay = false, json = false;
     double interval = 0;
     uint64_t count = 0;
+    uint64_t reserve_mib = 0;
     std::string output, csv, gnuplot = "gnuplot";
 };
 
 struct Commands {
-    CLI::App *enable, *disable, *group, *stats, *watch, *plot, *audit, *version;
+    CLI::App *enable, *disable, *group, *stats, *watch, *plot, *audit,
+        *reserve, *version;
 };
 
 void add_domid(CLI::App* cmd, Args& a, bool required = true)
@@ -143,6 +146,13 @@ Commands build(CLI::App& app, Args& a)
     c.audit = app.add_subcommand(
         "audit", "check every invariant of the sharing engine; exit 0 only "
                  "if none is violated");
+    c.reserve = app.add_subcommand(
+        "reserve", "free host memory copy-on-write leaves alone: below it, "
+                   "faults are paid by reclaiming volatile pages first");
+    c.reserve->add_option("MIB", a.reserve_mib,
+                          "new reserve in MiB (default: show it)")
+        ->type_name("")
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
     c.version = app.add_subcommand(
         "version", "the hypervisor's coshare ABI version");
     return c;
@@ -230,6 +240,17 @@ Exit do_audit(Env& env)
     return r.errors ? Exit::audit_errors : Exit::ok;
 }
 
+Exit do_reserve(Env& env, const Args& a, bool set)
+{
+    constexpr uint64_t kFramesPerMib = (1 << 20) / kPageBytes;
+    Connection c = open(env);
+    Reserve r = reserve(c.hv, set ? std::optional(a.reserve_mib * kFramesPerMib)
+                                  : std::nullopt);
+    env.out << "copy-on-write reserve " << mib(r.frames) << " MiB ("
+            << r.frames << " frames); host free " << mib(r.free) << " MiB\n";
+    return Exit::ok;
+}
+
 Exit do_version(Env& env)
 {
     Connection c = env.connect();
@@ -255,6 +276,8 @@ Exit dispatch(const Commands& c, const Args& a, Env& env)
         return do_plot(env, a);
     if (c.audit->parsed())
         return do_audit(env);
+    if (c.reserve->parsed())
+        return do_reserve(env, a, c.reserve->count("MIB") > 0);
     return do_version(env);
 }
 

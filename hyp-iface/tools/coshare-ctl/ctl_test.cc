@@ -292,7 +292,7 @@ void expect_counters(const json& j, const xen_coshare_stats_t& s)
     for (const auto& k : {"errors", "compare_fail", "frames", "mappings",
                           "saved", "bonus", "cow_copy", "cow_zero",
                           "cow_nocopy", "cow_enomem", "reclaims",
-                          "fifo_depth", "unhinted"})
+                          "fifo_depth", "unhinted", "notified"})
         ASSERT_TRUE(j.contains(k)) << k;
     EXPECT_EQ(j["errors"], s.errors);
     EXPECT_EQ(j["compare_fail"], s.compare_fail);
@@ -307,6 +307,7 @@ void expect_counters(const json& j, const xen_coshare_stats_t& s)
     EXPECT_EQ(j["reclaims"], s.reclaims);
     EXPECT_EQ(j["fifo_depth"], s.fifo_depth);
     EXPECT_EQ(j["unhinted"], s.unhinted);
+    EXPECT_EQ(j["notified"], s.notified);
 }
 
 // A mix: duplicates of two classes, free pages, skips, errors, a CoW.
@@ -439,7 +440,32 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 1.0 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 1.1 (batch max 512, gfn max 0xffffffff)\n");
+}
+
+TEST_F(Ctl, ReserveIsSetInMibAndShown)
+{
+    Outcome r = run({"reserve", "8"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "copy-on-write reserve 8.00 MiB (2048 "
+                                "frames); host free "))
+        << r.out;
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_reserve;
+    o.u.reserve.frames = XEN_COSHARE_RESERVE_QUERY;
+    ASSERT_EQ(host.op(0, true, o), 0);
+    EXPECT_EQ(o.u.reserve.frames, 2048u);
+    Outcome shown = run({"reserve"});
+    EXPECT_EQ(shown.code, 0) << shown.err;
+    EXPECT_EQ(shown.out, r.out);
+    ScriptedHypervisor denied([](xen_coshare_op_t& op) {
+        if (op.op == XENMEM_sharing_op_coshare_version) {
+            op.u.version.version = XEN_COSHARE_VERSION;
+            return 0;
+        }
+        return -EPERM;
+    });
+    EXPECT_EQ(run({"reserve", "1"}, &denied).code, int(Exit::permission));
 }
 
 // ---- error mapping ---------------------------------------------------------
@@ -576,6 +602,9 @@ TEST_F(Ctl, BadArgumentsNeverReachXen)
         {{"plot", "x.csv"}, "--output is required"},
         {{"audit", "1"}, "not expected: 1"},
         {{"version", "--json"}, "--json"},
+        {{"reserve", "-5"}, "MIB"},
+        {{"reserve", "lots"}, "MIB"},
+        {{"reserve", "1", "2"}, "not expected: 2"},
     };
     for (const auto& c : cases) {
         Outcome r = run(c.args);
@@ -593,7 +622,7 @@ TEST_F(Ctl, HelpEverywhere)
     Outcome top = run({"--help"});
     EXPECT_EQ(top.code, 0);
     for (const char* cmd : {"enable", "disable", "group", "stats", "watch",
-                            "plot", "audit", "version"}) {
+                            "plot", "audit", "reserve", "version"}) {
         EXPECT_TRUE(contains(top.out, cmd)) << cmd;
         Outcome r = run({cmd, "--help"});
         EXPECT_EQ(r.code, 0) << cmd;

@@ -23,7 +23,7 @@ const std::array<PerClassField, 4> kPerClassFields{{
     {"skipped", &S::skipped},
 }};
 
-const std::array<ScalarField, 14> kScalarFields{{
+const std::array<ScalarField, 15> kScalarFields{{
     {"errors", "entries with errors", &S::errors, Scope::both},
     {"compare_fail", "equal hash, other content", &S::compare_fail,
      Scope::both},
@@ -38,6 +38,7 @@ const std::array<ScalarField, 14> kScalarFields{{
     {"reclaims", "volatile pages reclaimed", &S::reclaims, Scope::both},
     {"fifo_depth", "volatile pages registered", &S::fifo_depth, Scope::both},
     {"unhinted", "pages unhinted", &S::unhinted, Scope::both},
+    {"notified", "refill notifications", &S::notified, Scope::both},
     {"meta_bytes", "engine metadata bytes", &S::meta_bytes, Scope::global},
 }};
 

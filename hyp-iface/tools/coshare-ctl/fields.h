@@ -40,7 +40,7 @@ struct ScalarField {
 };
 
 extern const std::array<PerClassField, 4> kPerClassFields;
-extern const std::array<ScalarField, 14> kScalarFields;
+extern const std::array<ScalarField, 15> kScalarFields;
 
 inline bool applies(Scope field, Scope row)
 {

@@ -169,4 +169,15 @@ AuditResult audit(Hypervisor& hv)
     return {op.u.audit.errors, op.u.audit.frames, op.u.audit.mappings};
 }
 
+Reserve reserve(Hypervisor& hv, std::optional<uint64_t> frames)
+{
+    auto op = make_op(XENMEM_sharing_op_coshare_reserve, DOMID_SELF);
+    op.u.reserve.frames = frames.value_or(XEN_COSHARE_RESERVE_QUERY);
+    if (int rc = call(hv, op); rc < 0)
+        throw op_error(frames ? "set the copy-on-write reserve"
+                              : "read the copy-on-write reserve",
+                       rc, std::nullopt);
+    return {op.u.reserve.frames, op.u.reserve.free};
+}
+
 }  // namespace coshare::ctl

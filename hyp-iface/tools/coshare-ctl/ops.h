@@ -68,4 +68,12 @@ DomainStats domain_stats(Connection& c, uint16_t domid);
 Snapshot snapshot(Connection& c);
 AuditResult audit(Hypervisor& hv);
 
+// The host's copy-on-write reserve, in frames, and its free frames now.
+struct Reserve {
+    uint64_t frames = 0;
+    uint64_t free = 0;
+};
+// Sets the reserve to `frames` (nullopt: only reads it).
+Reserve reserve(Hypervisor& hv, std::optional<uint64_t> frames);
+
 }  // namespace coshare::ctl

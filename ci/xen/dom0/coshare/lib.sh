@@ -111,6 +111,12 @@ diagnose() {
     echo "----- xl dmesg (tail) -----"; xl dmesg 2>&1 | tail -n 30
     for f in "$CONSOLE_DIR"/guest-*.log; do
         [ -e "$f" ] || continue
-        echo "----- $(basename "$f") (tail) -----"; tail -n 15 "$f"
+        # A kernel oops or panic: its first lines say what happened.
+        if grep -aqE "Oops|BUG:|panic|general protection" "$f"; then
+            echo "----- $(basename "$f") (from the first oops) -----"
+            sed -n '/Oops\|BUG:\|panic\|general protection/,$p' "$f" | head -n 80
+        else
+            echo "----- $(basename "$f") (tail) -----"; tail -n 15 "$f"
+        fi
     done
 }

@@ -9,6 +9,7 @@
  * them apart is a nonzero engine tag, kept in a table indexed by pdx.
  */
 #include <xen/domain_page.h>
+#include <xen/event.h>
 #include <xen/mm.h>
 #include <xen/sched.h>
 #include <xen/spinlock.h>
@@ -279,6 +280,11 @@ cs_mfn_t cs_env_frame_alloc(struct cs_env *env)
     return pg ? mfn_x(page_to_mfn(pg)) : CS_INVALID_MFN;
 }
 
+uint64_t cs_env_free_frames(struct cs_env *env)
+{
+    return avail_domheap_pages();
+}
+
 /* Either a coshare frame whose last mapping is gone, or an anonymous one. */
 void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn)
 {
@@ -330,6 +336,17 @@ void cs_env_free(struct cs_env *env, void *p, size_t size)
         vfree(p);
     else
         xfree(p);
+}
+
+void cs_env_notify(struct cs_env *env, uint16_t domid)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+
+    if ( d )
+    {
+        send_guest_global_virq(d, VIRQ_COSHARE);
+        rcu_unlock_domain(d);
+    }
 }
 
 void cs_env_lock(struct cs_env *env)
