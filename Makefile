@@ -1,7 +1,9 @@
 # coshare: the one entry point.  Userspace builds with CMake under build/.
 #
 #   make             build the engine, simulator, tests, demo and benchmarks
-#   make demo        the simulator on real content, printing what was shared
+#   make demo        nested Xen with 4 PVH guests running coshare.ko: live
+#                    sharing, a summary and a plot (GUESTS=N for another count)
+#   make demo-sim    the simulator on real content, printing what was shared
 #   make test        everything: userspace tests with ASan+UBSan (clang) and
 #                    libFuzzer, the guest module's smoke test in QEMU, and
 #                    the nested-VM suite
@@ -18,7 +20,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo test module module-test xen vmtest vmtest-storm bench fuzz clean
+.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -36,6 +38,9 @@ sanitize: deps
 	cmake --build $(BUILD)/sanitize -j $(JOBS)
 
 demo: all
+	BUILD=$(abspath $(BUILD)) bash ci/xen/demo.sh --guests $(or $(GUESTS),4)
+
+demo-sim: all
 	$(BUILD)/release/coshare-demo
 
 test: all sanitize module-test vmtest

@@ -3,11 +3,14 @@
 # hypervisor, coshare.ko, the test module coshare_probe.ko, and coshare-ctl
 # and coshare-probe in the dom0-matching chroot), then boots Xen under QEMU
 # for each coshare test.  Exit status 0 only if every test printed PASS.
+# Each test's figures (COSHARE-JSON console lines) and sampled CSV
+# (COSHARE-CSV64, gzip + base64) land in $BUILD/vm/results/, with a PNG plot
+# of the CSV, and all of them in $BUILD/vm-results.json.
 set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-tests=(coshare-smoke module-refusals)
+tests=(coshare-smoke idle-guests module-refusals)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -29,18 +32,49 @@ make -s -C "$ROOT/guest-driver" probe KDIR="/usr/src/linux-headers-$kver" >/dev/
 
 # dom0 programs link against dom0's libxen (4.17.5), so build them in the
 # chroot that has exactly that libxen-dev.
-say "building coshare-ctl and coshare-probe for dom0's libraries"
+say "building coshare-ctl, coshare-oracle and coshare-probe for dom0's libraries"
 out=$VM/userspace
 mkdir -p "$out"
 "$CI_XEN/build-in-chroot.sh" --dir "$ROOT" -- sh -c "
     cmake -S '$ROOT/userspace-test' -B '$out' -DCMAKE_BUILD_TYPE=Release \
           -DCOSHARE_VM_TOOLS_ONLY=ON >/dev/null &&
-    cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-probe >/dev/null"
+    cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-oracle coshare-probe >/dev/null"
 
 # Each test: the hypervisor it needs and the script its guests run.
 xen_for() { case "$1" in module-refusals) bash "$CI_XEN/get-stock-xen.sh";; *) echo "$xen";; esac; }
-guest_script_for() { case "$1" in module-refusals) echo refusal-guest;; *) echo coshare-guest;; esac; }
-guests_for() { case "$1" in coshare-smoke|cow-storm) echo 3;; *) echo 2;; esac; }   # sizes QEMU's memory
+guest_script_for() {
+    case "$1" in
+    module-refusals) echo refusal-guest;;
+    idle-guests) echo idle-guest;;
+    *) echo coshare-guest;;
+    esac
+}
+guests_for() {   # sizes QEMU's memory
+    case "$1" in
+    coshare-smoke|cow-storm) echo 3;;
+    idle-guests) echo "${COSHARE_GUESTS:-4}";;
+    *) echo 2;;
+    esac
+}
+
+# The figures a test printed, its CSV and plot; then the results file.
+results=$VM/results
+mkdir -p "$results"
+collect() {  # TEST PASSED(0|1)
+    local t=$1 log=$VM/logs/$1.log
+    { grep -a "COSHARE-JSON: " "$log" || true; } | sed 's/.*COSHARE-JSON: //' |
+        jq -s --arg t "$t" --argjson pass "$2" \
+            '{test: $t, pass: ($pass == 0), date: (now | todate), figures: .}' > "$results/$t.json" ||
+        { say "$t printed malformed JSON"; return 1; }
+    rm -f "$results/$t.csv" "$results/$t.png"
+    if grep -aq "COSHARE-CSV64: " "$log"; then
+        grep -a "COSHARE-CSV64: " "$log" | sed 's/.*COSHARE-CSV64: //' |
+            base64 -d | gunzip > "$results/$t.csv" || { say "$t: damaged CSV"; return 1; }
+        if [ -x "$BUILD/release/coshare-ctl" ]; then
+            "$BUILD/release/coshare-ctl" plot "$results/$t.csv" --output "$results/$t.png" >/dev/null
+        fi
+    fi
+}
 
 rc=0
 for t in "${tests[@]}"; do
@@ -48,10 +82,15 @@ for t in "${tests[@]}"; do
     [ -f "$script" ] || die "no test $script"
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests "$(guests_for "$t")" --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
+        --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$CI_XEN/tests/coshare-lib.sh:/coshare/coshare-lib.sh" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
-        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh" || rc=1
+        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh" && pass=0 || pass=1
+    collect "$t" "$pass" || pass=1
+    rc=$((rc | pass))
 done
+jq -s '{date: (now | todate), tests: .}' "$results"/*.json > "$BUILD/vm-results.json"
+say "results: $BUILD/vm-results.json"
 exit $rc

@@ -1,0 +1,98 @@
+#!/bin/sh
+# Identical idle guests (runs in dom0; also `make demo`): COSHARE_GUESTS PVH
+# guests of 256 MiB boot one after another with coshare.ko, enabled while
+# paused.  coshare-ctl watch samples every domain to CSV; a live line shows
+# the host's sharing while they boot.  Once sharing is steady: a summary,
+# the saving as a share of guest memory (goal >= 85%), the time from each
+# guest's creation to 90% of its steady sharing, the oracle (coshare-oracle
+# reads the guests' memory and counts full-content duplicates: coshare must
+# capture >= 95% of that maximum), and audit.  The CSV (gzip,
+# base64) and the figures (JSON) go to the console for the host to keep.
+. /coshare/lib.sh
+. /coshare/coshare-lib.sh
+
+N=${COSHARE_GUESTS:-4} MEM=256 INTERVAL=2
+GOAL_PERCENT=85 CAPTURE_GOAL=95
+CSV=/tmp/watch.csv
+
+# col NAME: the 1-based column of NAME in the CSV header.
+col() { head -n 1 "$CSV" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1; }
+# latest NAME: NAME from the newest host-wide sample.
+latest() { grep ',global,' "$CSV" | tail -n 1 | cut -d, -f"$(col "$1")"; }
+show() {   # the live line
+    awk -v t="$(latest elapsed_s)" -v f="$(latest frames)" -v m="$(latest mappings)" \
+        -v s="$(latest saved)" -v total="$((N * MEM * 256))" -v g="$1" 'BEGIN {
+        printf "watch %6.1f s  guests %d/%d  shared frames %6d  mappings %7d  saved %6.1f MiB (%4.1f%% of guest memory)\n",
+            t, g, '"$N"', f, m, s / 256, 100 * s / total }'
+}
+
+coshare-ctl version || fail "coshare-ctl version"
+coshare-ctl reserve 32 || fail "coshare-ctl reserve"
+t_watch=$(ms)
+coshare-ctl watch --interval $INTERVAL --output "$CSV" &
+watch_pid=$!
+sleep 1
+
+COSHARE_ON_CREATE=enable_coshare
+for i in $(seq 1 "$N"); do
+    t_create=$(($(ms) - t_watch))
+    guest_start "g$i" $MEM coshare.run=/coshare/guest.sh
+    eval "created_g$i=$t_create"
+    log "$(show "$i")"
+done
+# Steady: the last guest is up 60 s and the saving moved < 0.5% in 30 s.
+prev=0 still=0 t0=$(date +%s)
+while :; do
+    sleep 10
+    cur=$(latest saved)
+    log "$(show "$N")"
+    if [ $((cur - prev)) -le $((cur / 200)) ]; then still=$((still + 10)); else still=0; fi
+    prev=$cur
+    [ $still -ge 30 ] && [ $(($(date +%s) - t0)) -ge 60 ] && break
+    [ $(($(date +%s) - t0)) -lt 600 ] || { log "sharing still growing after 600 s"; break; }
+done
+kill "$watch_pid"; wait "$watch_pid" 2>/dev/null
+
+for i in $(seq 1 "$N"); do
+    guest_alive "g$i" || fail "g$i died while idle"
+    c=$(grep -a "COSHARE-PROBE name=g$i step=module " "$(guest_logfile "g$i")" | tail -n 1)
+    [ -n "$c" ] || fail "g$i: coshare.ko did not load"
+done
+coshare-ctl stats | sed 's/^/  /'
+coshare-ctl audit || fail "audit with $N idle guests"
+
+# Figures.  Per guest: steady saving (its bonus, the frames its sharing
+# freed) and the time from creation to 90% of it.
+total=$((N * MEM * 256))
+saved=$(latest saved) frames=$(latest frames) mappings=$(latest mappings)
+reserve_hit=$(latest reclaims)
+pct=$(awk -v s="$saved" -v t="$total" 'BEGIN { printf "%.1f", 100 * s / t }')
+per_guest=""
+cs=$(col saved) ce=$(col elapsed_s) cd=$(col domain)
+for i in $(seq 1 "$N"); do
+    d=$(xl domid "g$i") created=$(eval echo "\$created_g$i")
+    final=$(awk -F, -v d="$d" -v c="$cs" '$'"$cd"' == d { v = $c } END { print v + 0 }' "$CSV")
+    t90=$(awk -F, -v d="$d" -v c="$cs" -v e="$ce" -v f="$final" -v t0="$created" '
+        $'"$cd"' == d && $c >= 0.9 * f { printf "%.1f", $e - t0 / 1000; exit }' "$CSV")
+    log "g$i (domain $d): steady bonus $final frames, 90% of it $t90 s after creation"
+    per_guest="$per_guest${per_guest:+,}{\"guest\":\"g$i\",\"domid\":$d,\"saved_frames\":$final,\"seconds_to_90_percent\":${t90:-null}}"
+done
+log "saved $saved of $total guest pages ($pct%) in $frames shared frames, $mappings mappings; goal >= $GOAL_PERCENT%"
+
+# The oracle, right after: the guests are idle, so their memory barely moved.
+t0=$(ms)
+oracle=$(coshare-oracle) || fail "coshare-oracle"
+saved_now=$(global_num saved)
+max=$(num max_saved "$oracle") zero_max=$(num zero_saved "$oracle") nonzero_max=$(num nonzero_saved "$oracle")
+captured=$(awk -v s="$saved_now" -v m="$max" 'BEGIN { printf "%.1f", m ? 100 * s / m : 0 }')
+log "oracle ($(($(ms) - t0)) ms): $oracle"
+log "perfect sharing would save $max frames ($zero_max zero, $nonzero_max non-zero); coshare saves $saved_now: $captured% of it (goal >= $CAPTURE_GOAL%)"
+
+echo "COSHARE-JSON: {\"scenario\":\"idle-guests\",\"guests\":$N,\"guest_mib\":$MEM,\"guest_pages\":$total,\"saved_frames\":$saved,\"saved_percent\":$pct,\"goal_percent\":$GOAL_PERCENT,\"shared_frames\":$frames,\"mappings\":$mappings,\"reclaims\":$reserve_hit,\"per_guest\":[$per_guest],\"oracle\":$oracle,\"saved_at_oracle\":$saved_now,\"captured_percent\":$captured,\"capture_goal_percent\":$CAPTURE_GOAL}"
+gzip -c "$CSV" | base64 | sed 's/^/COSHARE-CSV64: /'
+awk -v p="$pct" -v g="$GOAL_PERCENT" 'BEGIN { exit !(p >= g) }' ||
+    fail "idle guests saved $pct% of their memory, goal $GOAL_PERCENT%"
+awk -v p="$captured" -v g="$CAPTURE_GOAL" 'BEGIN { exit !(p >= g) }' ||
+    fail "coshare captured $captured% of what perfect sharing saves, goal $CAPTURE_GOAL%"
+for i in $(seq 1 "$N"); do guest_stop "g$i"; done
+coshare-ctl audit || fail "audit after destroying the guests"
