@@ -27,6 +27,9 @@ else
         ok "refuses without Xen, with a clear message" ||
         fail "refusal message missing"
 fi
+! insmod $M/coshare.ko mode=estimate free_order=0 2>/dev/null &&
+    dmesg | grep -q "coshare: free_order=0: must be 1.." &&
+    ok "refuses free_order=0, saying why" || fail "free_order=0 accepted or unexplained"
 check "loads in estimate mode" insmod $M/coshare.ko mode=estimate
 check "mode is estimate" [ "$(cat $S/mode)" = estimate ]
 

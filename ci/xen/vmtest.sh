@@ -10,7 +10,7 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-tests=(coshare-smoke idle-guests module-refusals)
+tests=(coshare-smoke idle-guests stock-vs-hint module-refusals)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -32,13 +32,13 @@ make -s -C "$ROOT/guest-driver" probe KDIR="/usr/src/linux-headers-$kver" >/dev/
 
 # dom0 programs link against dom0's libxen (4.17.5), so build them in the
 # chroot that has exactly that libxen-dev.
-say "building coshare-ctl, coshare-oracle and coshare-probe for dom0's libraries"
+say "building the dom0 tools and coshare-probe against dom0's libraries"
 out=$VM/userspace
 mkdir -p "$out"
 "$CI_XEN/build-in-chroot.sh" --dir "$ROOT" -- sh -c "
     cmake -S '$ROOT/userspace-test' -B '$out' -DCMAKE_BUILD_TYPE=Release \
           -DCOSHARE_VM_TOOLS_ONLY=ON >/dev/null &&
-    cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-oracle coshare-probe >/dev/null"
+    cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-oracle coshare-stockshare coshare-probe >/dev/null"
 
 # Each test: the hypervisor it needs and the script its guests run.
 xen_for() { case "$1" in module-refusals) bash "$CI_XEN/get-stock-xen.sh";; *) echo "$xen";; esac; }
@@ -46,6 +46,7 @@ guest_script_for() {
     case "$1" in
     module-refusals) echo refusal-guest;;
     idle-guests) echo idle-guest;;
+    stock-vs-hint) echo hint-guest;;
     *) echo coshare-guest;;
     esac
 }
@@ -83,6 +84,7 @@ for t in "${tests[@]}"; do
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests "$(guests_for "$t")" --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
+        --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \
         --add "$CI_XEN/tests/coshare-lib.sh:/coshare/coshare-lib.sh" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \

@@ -1,5 +1,5 @@
 # The programs the nested-VM tests run: coshare-probe in the guests (static,
-# for their busybox initramfs), coshare-ctl and coshare-oracle in dom0.
+# for their busybox initramfs), coshare-ctl, coshare-oracle and coshare-stockshare in dom0.
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 add_executable(coshare-probe ${CMAKE_CURRENT_LIST_DIR}/coshare_probe.cc)
@@ -10,4 +10,5 @@ target_link_options(coshare-probe PRIVATE -static)
 if(COSHARE_VM_TOOLS_ONLY)
   include(${ROOT}/hyp-iface/tools/coshare-ctl/CMakeLists.fragment.cmake)
   include(${ROOT}/hyp-iface/tools/coshare-oracle/CMakeLists.fragment.cmake)
+  include(${ROOT}/hyp-iface/tools/coshare-stockshare/CMakeLists.fragment.cmake)
 endif()

@@ -5,7 +5,7 @@
 # the largest saving (100 makes every fault repayable; see the README).
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
-if insmod /coshare/coshare.ko; then
+if insmod /coshare/coshare.ko free_order=1; then
     echo 0 > $S/repay_percent
     echo 200 > $S/sleep_millisecs
     echo 1 > $S/run
@@ -13,3 +13,12 @@ if insmod /coshare/coshare.ko; then
 else
     say "step=module-error insmod"
 fi
+# What the module saw once the guest settled, for the dom0 log.
+sleep 90
+line=""
+for f in full_scans hinted_kernel_text shared_kernel_text hinted_kernel_rodata \
+         hinted_process_text shared_process_text hinted_free shared_free \
+         fifo_depth bonus; do
+    line="$line $f=$(cat $S/$f)"
+done
+say "step=settled$line memfree_kb=$(awk '/MemFree/ {print $2}' /proc/meminfo) buddy=$(awk '{ s = ""; for (i = 5; i <= NF; i++) s = s $i "/"; printf "%s:%s ", $4, s }' /proc/buddyinfo)"
