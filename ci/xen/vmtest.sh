@@ -10,7 +10,7 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-tests=(coshare-smoke idle-guests stock-vs-hint module-refusals)
+tests=(coshare-smoke idle-guests hetero-guests stock-vs-hint module-refusals)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -45,7 +45,7 @@ xen_for() { case "$1" in module-refusals) bash "$CI_XEN/get-stock-xen.sh";; *) e
 guest_script_for() {
     case "$1" in
     module-refusals) echo refusal-guest;;
-    idle-guests) echo idle-guest;;
+    idle-guests|hetero-guests) echo idle-guest;;
     stock-vs-hint) echo hint-guest;;
     *) echo coshare-guest;;
     esac
@@ -53,7 +53,7 @@ guest_script_for() {
 guests_for() {   # sizes QEMU's memory
     case "$1" in
     coshare-smoke|cow-storm) echo 3;;
-    idle-guests) echo "${COSHARE_GUESTS:-4}";;
+    idle-guests|hetero-guests) echo "${COSHARE_GUESTS:-4}";;
     *) echo 2;;
     esac
 }
@@ -86,6 +86,7 @@ for t in "${tests[@]}"; do
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \
         --add "$CI_XEN/tests/coshare-lib.sh:/coshare/coshare-lib.sh" \
+        --add "$CI_XEN/tests/idle-guests.sh:/coshare/idle-guests.sh" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \

@@ -136,6 +136,39 @@ xen_coshare_op_t make_op(uint8_t code)
     return op;
 }
 
+// Hints gfns as process text (Xen hashes and compares them) in full
+// batches; tallies the per-entry results by name.
+struct HintTally {
+    std::map<std::string, uint64_t> results;
+    long first_error = 0;
+};
+
+HintTally hint_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns)
+{
+    static const std::array<const char*, 6> names{
+        "pending", "shared", "inserted", "skipped", "error", "done"};
+    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
+    HintTally t;
+    for (size_t base = 0; base < gfns.size(); base += XEN_COSHARE_BATCH_MAX) {
+        auto nr = static_cast<uint32_t>(
+            std::min<size_t>(XEN_COSHARE_BATCH_MAX, gfns.size() - base));
+        for (uint32_t i = 0; i < nr; ++i)
+            ents[i] = entry(gfns[base + i]);
+        auto op = make_op(XENMEM_sharing_op_coshare_hint);
+        op.u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
+        op.u.batch.nr = nr;
+        if (long rc = pc.op(op, ents.data(), nr * sizeof(ents[0])); rc) {
+            t.first_error = t.first_error ? t.first_error : rc;
+            continue;
+        }
+        for (uint32_t i = 0; i < nr; ++i) {
+            auto r = ents[i].result;
+            t.results[r < names.size() ? names[r] : "bad"]++;
+        }
+    }
+    return t;
+}
+
 int cmd_version(const ProbeDevice& pc)
 {
     auto op = make_op(XENMEM_sharing_op_coshare_version);
@@ -155,29 +188,10 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
     for (size_t i = 0; i < pages; ++i)
         fill(data.page(i), pattern, i);
 
-    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
-    std::map<std::string, uint64_t> results;
-    long first_error = 0;
-    for (size_t base = 0; base < pages; base += XEN_COSHARE_BATCH_MAX) {
-        uint32_t nr = static_cast<uint32_t>(
-            std::min<size_t>(XEN_COSHARE_BATCH_MAX, pages - base));
-        for (uint32_t i = 0; i < nr; ++i)
-            ents[i] = entry(gfn_of(data.page(base + i)));
-        auto op = make_op(XENMEM_sharing_op_coshare_hint);
-        op.u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
-        op.u.batch.nr = nr;
-        long rc = pc.op(op, ents.data(), nr * sizeof(ents[0]));
-        if (rc) {
-            first_error = first_error ? first_error : rc;
-            continue;
-        }
-        for (uint32_t i = 0; i < nr; ++i) {
-            static const std::array<const char*, 6> names{
-                "pending", "shared", "inserted", "skipped", "error", "done"};
-            auto r = ents[i].result;
-            results[r < names.size() ? names[r] : "bad"]++;
-        }
-    }
+    std::vector<uint64_t> gfns(pages);
+    for (size_t i = 0; i < pages; ++i)
+        gfns[i] = gfn_of(data.page(i));
+    auto [results, first_error] = hint_gfns(pc, gfns);
 
     if (delay) {
         // Lets the test change the host (e.g. use up its free memory)
@@ -212,35 +226,17 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
 // stock-vs-hint comparison.
 int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count)
 {
-    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
-    std::map<std::string, uint64_t> results;
-    long first_error = 0;
+    std::vector<uint64_t> gfns(count);
+    for (uint64_t i = 0; i < count; ++i)
+        gfns[i] = first + i;
     auto t0 = std::chrono::steady_clock::now();
-    for (uint64_t base = 0; base < count; base += XEN_COSHARE_BATCH_MAX) {
-        auto nr = static_cast<uint32_t>(
-            std::min<uint64_t>(XEN_COSHARE_BATCH_MAX, count - base));
-        for (uint32_t i = 0; i < nr; ++i)
-            ents[i] = entry(first + base + i);
-        auto op = make_op(XENMEM_sharing_op_coshare_hint);
-        op.u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
-        op.u.batch.nr = nr;
-        if (long rc = pc.op(op, ents.data(), nr * sizeof(ents[0])); rc) {
-            first_error = first_error ? first_error : rc;
-            continue;
-        }
-        for (uint32_t i = 0; i < nr; ++i) {
-            static const std::array<const char*, 6> names{
-                "pending", "shared", "inserted", "skipped", "error", "done"};
-            auto r = ents[i].result;
-            results[r < names.size() ? names[r] : "bad"]++;
-        }
-    }
+    HintTally t = hint_gfns(pc, gfns);
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - t0).count();
-    std::cout << nlohmann::json{{"pages", count}, {"rc", first_error},
-                                {"ms", ms}, {"results", results}}.dump()
+    std::cout << nlohmann::json{{"pages", count}, {"rc", t.first_error},
+                                {"ms", ms}, {"results", t.results}}.dump()
               << std::endl;
-    return first_error == 0 ? 0 : 1;
+    return t.first_error == 0 ? 0 : 1;
 }
 
 // Random malformed and foreign ops: each must fail with the errno the ABI

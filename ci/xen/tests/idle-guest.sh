@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs inside each guest of idle-guests.sh (coshare.run=): loads coshare.ko
-# and lets it hint, then idles.  repay_percent=0: the guest keeps only
+# and lets it hint, runs its workload (coshare.work=: idle, random:MIB or
+# pattern:MIB, a tmpfs file of random or of one repeated page), then idles.  repay_percent=0: the guest keeps only
 # fifo_slack volatile pages and leans on the host's reserve, the setting for
 # the largest saving (100 makes every fault repayable; see the README).
 S=/sys/kernel/mm/coshare
@@ -13,6 +14,16 @@ if insmod /coshare/coshare.ko free_order=1; then
 else
     say "step=module-error insmod"
 fi
+work=idle
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in coshare.work=*) work=${arg#*=};; esac
+done
+case "$work" in
+random:*) head -c "${work#*:}M" /dev/urandom > /tmp/data;;
+pattern:*) yes coshare-pattern-page | head -c "${work#*:}M" > /tmp/data
+           md5sum /tmp/data > /tmp/sum;;
+esac
+say "step=work $work"
 # What the module saw once the guest settled, for the dom0 log.
 sleep 90
 line=""
