@@ -58,8 +58,7 @@ xen: deps
 vmtest: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh
 
-# Copy-on-write under overcommit, paid by reclaim: not yet reliable, see
-# the README's status.
+# Only the copy-on-write storm under overcommit (also part of vmtest).
 vmtest-storm: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh cow-storm
 

@@ -10,14 +10,13 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-tests=(coshare-smoke idle-guests hetero-guests stock-vs-hint module-refusals)
+tests=(coshare-smoke cow-storm idle-guests hetero-guests stock-vs-hint module-refusals)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
 usage: ci/xen/vmtest.sh [TEST...]
   Runs the nested-VM tests (default: ${tests[*]}) against the patched Xen
   from hyp-iface/xen/build-xen.sh (module-refusals: Debian's stock Xen).
-  cow-storm (make vmtest-storm) is not in the default set: see the README.
   Logs: \$BUILD/vm/logs/TEST.log.
 EOT
     exit 0;;

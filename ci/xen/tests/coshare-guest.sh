@@ -14,6 +14,10 @@ say "step=version $(/coshare/coshare-probe version)"
 if insmod /coshare/coshare.ko; then
     say "step=module mode=$(cat $S/mode)"
     echo 10 > $S/sleep_millisecs
+    # coshare.fifo=off: no volatile pages at all (the storm's control run).
+    if grep -q "coshare.fifo=off" /proc/cmdline; then
+        echo 0 > $S/fifo_slack; echo 0 > $S/repay_percent
+    fi
     echo 1 > $S/run
     i=0
     while [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
@@ -33,11 +37,11 @@ else
 fi
 
 case "$COSHARE_NAME" in
-g1)
+g1|g1*)
     /coshare/coshare-probe share --pattern 7 --pages 2048 --hold 100000 |
         while read -r l; do say "step=share $l"; done &
     ;;
-g3)
+g3|g3*)
     # Shares the pattern with g1, waits while dom0 uses up the host's free
     # memory, then writes every page: the faults must be paid by reclaim.
     /coshare/coshare-probe share --pattern 7 --pages 2048 --write --delay 120 |

@@ -18,12 +18,12 @@ work=idle
 for arg in $(cat /proc/cmdline); do
     case "$arg" in coshare.work=*) work=${arg#*=};; esac
 done
+bytes=$((${work#*:} * 1048576))
 case "$work" in
-random:*) head -c "${work#*:}M" /dev/urandom > /tmp/data;;
-pattern:*) yes coshare-pattern-page | head -c "${work#*:}M" > /tmp/data
-           md5sum /tmp/data > /tmp/sum;;
+random:*) head -c $bytes /dev/urandom > /tmp/data;;
+pattern:*) yes coshare-pattern-page | head -c $bytes > /tmp/data;;
 esac
-say "step=work $work"
+say "step=work $work bytes=$(cat /tmp/data 2>/dev/null | wc -c) end"
 # What the module saw once the guest settled, for the dom0 log.
 sleep 90
 line=""

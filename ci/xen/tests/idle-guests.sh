@@ -105,7 +105,14 @@ if [ "$SCENARIO" = idle-guests ]; then    # the goals are for identical idle gue
     [ "$saved_met" = true ] || log "GOAL NOT MET: saved $pct% of guest memory, goal $GOAL_PERCENT%"
     [ "$capture_met" = true ] || log "GOAL NOT MET: captured $captured% of perfect sharing, goal $CAPTURE_GOAL%"
 fi
-for i in $(seq 1 "$N"); do
+i=0
+for w in $WORKLOADS; do
+    i=$((i + 1))
+    guest_wait_line "g$i" "step=work " 120 || fail "g$i did not run its workload"
+    want=0
+    [ "$w" = idle ] || want=$((${w#*:} * 1048576))
+    grep -aq "step=work $w bytes=$want end" "$(guest_logfile "g$i")" ||
+        fail "g$i: workload $w wrote the wrong amount: $(grep -a "step=work" "$(guest_logfile "g$i")")"
     guest_wait_line "g$i" "step=settled " 120 || true
     log "g$i: $(grep -a "COSHARE-PROBE name=g$i step=settled " "$(guest_logfile "g$i")" | tail -n 1 | sed 's/.*step=settled //')"
 done
