@@ -1,13 +1,10 @@
 #!/bin/sh
 # Stock path vs hint path (runs in dom0): the same gfn range of two fresh
 # 128 MiB guests is shared once by dom0 through Xen's stock ops, page by page
-# (coshare-stockshare: nominate, nominate, share; the guests paused, dom0
-# already knowing the pages are equal), and once by the guests themselves
-# through the hint op (hint-guest.sh: Xen hashes and compares every page).
-# Pages per second of each, and their ratio (goal >= 20, reported).  The
-# stock figure is a lower bound on its cost: it shares blindly, as if dom0
-# had found the equal pages for free (these pages are not all equal, so the
-# stock-shared guests are destroyed at once).  Fails if either path does
+# (coshare-stockshare, guests paused: read both pages, compare, nominate,
+# nominate, share), and once by the guests themselves through the hint op
+# (hint-guest.sh: Xen hashes and compares every page).  Pages per second of
+# each, and their ratio (goal >= 20, reported).  Fails if either path does
 # not share, a guest dies, or an audit finds a violation.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
@@ -20,10 +17,12 @@ d1=$(xl domid s1) d2=$(xl domid s2)
 xl pause s1 && xl pause s2 || fail "xl pause"
 stock=$(coshare-stockshare "$d1" "$d2" --first $FIRST --count $COUNT) ||
     fail "coshare-stockshare: $stock"
-xl unpause s1 && xl unpause s2 || fail "xl unpause"
 log "stock, page by page from dom0: $stock"
+# Xen's audit compares a count taken at its start with what it then finds:
+# only a quiet system (paused guests, no copy-on-write) gives it a fair read.
 xen-memshare audit > /tmp/audit 2>&1
 grep -q "^Audit returned 0 errors" /tmp/audit || fail "stock audit: $(cat /tmp/audit)"
+xl unpause s1 && xl unpause s2 || fail "xl unpause"
 guest_alive s1 && guest_alive s2 || fail "stock-shared guests died"
 guest_stop s1; guest_stop s2
 
@@ -40,8 +39,8 @@ guest_alive h1 && guest_alive h2 || fail "hinting guests died"
 
 stock_shared=$(num shared "$stock") stock_ms=$(num ms "$stock")
 hint_shared=$(num shared "$h") hint_ms=$(num ms "$h")
-[ "${stock_shared:-0}" -gt $((COUNT / 2)) ] || fail "stock shared only $stock_shared pages"
-[ "${hint_shared:-0}" -gt $((COUNT / 2)) ] || fail "the hint op shared only $hint_shared pages"
+[ "${stock_shared:-0}" -gt $((COUNT / 4)) ] || fail "stock shared only $stock_shared pages"
+[ "${hint_shared:-0}" -gt $((COUNT / 4)) ] || fail "the hint op shared only $hint_shared pages"
 ratio=$(awk -v ss="$stock_shared" -v sm="$stock_ms" -v hs="$hint_shared" -v hm="$hint_ms" '
     BEGIN { sp = ss * 1000 / (sm > 0 ? sm : 1); hp = hs * 1000 / (hm > 0 ? hm : 1)
             printf "%.0f %.0f %.1f", sp, hp, hp / sp }')

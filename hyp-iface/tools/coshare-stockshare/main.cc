@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// coshare-stockshare (dom0): shares a gfn range of two domains through
-// Xen's stock dom0 ops, page by page (nominate, nominate, share), and prints
-// the time and pages per second as JSON: the baseline for the hint op.
+// coshare-stockshare (dom0): shares the equal pages of a gfn range of two
+// domains through Xen's stock dom0 ops, page by page (read and compare,
+// nominate, nominate, share), and prints the time and pages per second as
+// JSON: the baseline for the hint op.
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -13,8 +14,9 @@
 
 int main(int argc, char** argv)
 {
-    CLI::App app{"coshare-stockshare: share a gfn range of two domains with "
-                 "Xen's stock nominate + share, page by page, timed",
+    CLI::App app{"coshare-stockshare: share the equal pages of a gfn range of two "
+                 "domains with Xen's stock nominate + share, page by page, "
+                 "timed",
                  "coshare-stockshare"};
     unsigned a = 0, b = 0;
     uint64_t first = 0, count = 0;
@@ -25,9 +27,9 @@ int main(int argc, char** argv)
     app.add_option("--first", first, "first gfn (0x... accepted)")->required();
     app.add_option("--count", count, "gfns")->required()
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
-    app.footer("Both domains should be paused: stock sharing takes the "
-               "pages as they are.  Exit status 1 if Xen could not be "
-               "reached or no page was shared.");
+    app.footer("Pause both domains: a page that changes between the "
+               "compare and the share would be merged anyway.  Exit status "
+               "1 if Xen could not be reached or no page was shared.");
     CLI11_PARSE(app, argc, argv);
 
     stock_share_result r{};
@@ -41,7 +43,8 @@ int main(int argc, char** argv)
         std::cerr << "coshare-stockshare: " << msg << '\n';
         return 1;
     }
-    nlohmann::json j{{"pages", count}, {"shared", r.shared}, {"failed", r.failed},
+    nlohmann::json j{{"pages", count}, {"equal", r.equal},
+                     {"shared", r.shared}, {"failed", r.failed},
                      {"ms", ms}, {"pages_per_s", ms > 0 ? r.shared * 1000.0 / ms : 0}};
     if (r.failed)
         j["first_error"] = std::strerror(r.first_errno);

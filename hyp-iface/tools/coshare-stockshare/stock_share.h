@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stock_share.h - Xen's stock mem_sharing from dom0, page by page: nominate
- * a gfn in each of two domains, then share them (libxenctrl; C because
- * xenctrl.h is not valid C++).  The baseline the hint op is measured against.
+ * stock_share.h - Xen's stock mem_sharing from dom0, page by page: read the
+ * same gfn of two domains, and if the contents are equal nominate it in
+ * each, then share them (libxenctrl, libxenforeignmemory; C because
+ * xenctrl.h is not valid C++).  Stock Xen merges whatever dom0 names, so
+ * dom0 must find the equal pages itself: the baseline the hint op, where
+ * Xen compares, is measured against.
  */
 #ifndef COSHARE_STOCK_SHARE_H
 #define COSHARE_STOCK_SHARE_H
@@ -15,6 +18,7 @@ extern "C" {
 #endif
 
 struct stock_share_result {
+    uint64_t equal;     /* gfn pairs with equal content */
     uint64_t shared;    /* gfns now shared */
     uint64_t failed;    /* nominate or share refused */
     int first_errno;    /* errno of the first failure, 0 if none */
@@ -22,7 +26,8 @@ struct stock_share_result {
 
 /*
  * Enables mem_sharing for both domains, then for each gfn in [first,
- * first + count): nominate in a, nominate in b, share b's into a's.
+ * first + count) whose content is equal in a and b (read in batches):
+ * nominate in a, nominate in b, share b's into a's.
  * Returns 0, or -errno when Xen cannot be reached at all (msg says why).
  */
 int stock_share_range(uint16_t a, uint16_t b, uint64_t first, uint64_t count,
