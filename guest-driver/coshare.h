@@ -49,7 +49,7 @@ struct cs_state {
 	u64 notifications;		/* VIRQ_COSHARE received */
 	u64 refill_stalls;		/* refills that did not gain ground */
 	unsigned long refill_after;	/* jiffies: no refill before */
-	int virq_irq;			/* bound VIRQ_COSHARE, or <= 0 */
+	int virq_irq;			/* irq of the bound VIRQ_COSHARE */
 
 	struct task_struct *scanner;
 	struct kobject *kobj;

@@ -6,8 +6,8 @@
  * a later write needs no copy.  free_order picks the smallest block
  * reported: lower orders find more free memory in a fragmented guest, at
  * the cost of more copy-on-write faults when it is reused.  Only one
- * reporting device can exist; if
- * another (virtio-balloon) holds it, free pages are simply not hinted.
+ * reporting device can exist; if another (virtio-balloon) holds it, free
+ * pages are simply not hinted.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -3,13 +3,14 @@
 # guests of 256 MiB boot one after another with coshare.ko, enabled while
 # paused.  coshare-ctl watch samples every domain to CSV; a live line shows
 # the host's sharing while they boot.  Once sharing is steady: a summary,
-# the saving as a share of guest memory (goal >= 85%, reported), the time from each
-# guest's creation to 90% of its steady sharing, the oracle (coshare-oracle
-# reads the guests' memory and counts full-content duplicates: coshare must
-# capture >= 95% of that maximum, reported), and audit.  Then a 640 MiB
-# guest with over 100k mappings of the zero frame is destroyed, timed.  It fails when a
-# guest dies, the audit finds a violation, or the saving exceeds the oracle.  The CSV (gzip,
-# base64) and the figures (JSON) go to the console for the host to keep.
+# the saving as a share of guest memory (goal >= 85%, reported), the time
+# from each guest's creation to 90% of its steady sharing, the oracle
+# (coshare-oracle reads the guests' memory and counts full-content
+# duplicates: coshare should capture >= 95% of that maximum, reported), and
+# audit.  Then a 640 MiB guest with over 100k mappings of the zero frame is
+# destroyed, timed.  It fails when a guest dies, the audit finds a
+# violation, or the saving exceeds the oracle.  The CSV (gzip, base64) and
+# the figures (JSON) go to the console for the host to keep.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
 
