@@ -20,7 +20,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm bench fuzz clean
+.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -61,6 +61,10 @@ vmtest: deps
 # Only the copy-on-write storm under overcommit (also part of vmtest).
 vmtest-storm: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh cow-storm
+
+# Guests with different workloads: not yet reliable (README, status).
+vmtest-hetero: deps
+	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh hetero-guests
 
 bench: all
 	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \
