@@ -94,5 +94,9 @@ ssize_t cs_fp_read(char *buf, loff_t off, size_t count);
 int cs_volatile_init(void);
 void cs_volatile_exit(void);
 void cs_volatile_balance(void);
+/* free_report.c: free pages refused earlier are offered again soon. */
+void cs_free_report_poke(void);
+/* Refills the pool soon, from a work item (callers may hold cs->lock). */
+void cs_volatile_kick(void);
 
 #endif /* COSHARE_MODULE_H */

@@ -5,7 +5,9 @@
  * hints them as logically zero, so the hypervisor frees their frames and
  * a later write needs no copy.  free_order picks the smallest block
  * reported: lower orders find more free memory in a fragmented guest, at
- * the cost of more copy-on-write faults when it is reused.  Only one
+ * the cost of more copy-on-write faults when it is reused.  Pages Xen
+ * refuses for want of volatile cover (repayment on) are offered again once
+ * the pool has grown by as much.  Only one
  * reporting device can exist; if another (virtio-balloon) holds it, free
  * pages are simply not hinted.
  */
@@ -26,12 +28,14 @@ static int cs_report(struct page_reporting_dev_info *prd,
 {
 	struct scatterlist *sg;
 	unsigned int i;
+	u64 refused;
 
 	mutex_lock(&cs->lock);
 	if (cs->knob[CS_KNOB_RUN] != 1 || !cs->knob[CS_KNOB_HINT_FREE]) {
 		mutex_unlock(&cs->lock);
 		return -EAGAIN;	/* left unreported: offered again later */
 	}
+	refused = cs->c.need_volatile;
 	for_each_sg(sgl, sg, nents, i) {
 		unsigned long pfn = page_to_pfn(sg_page(sg));
 		unsigned long n = sg->length >> PAGE_SHIFT, j;
@@ -40,8 +44,41 @@ static int cs_report(struct page_reporting_dev_info *prd,
 			cs_submit(XEN_COSHARE_CLASS_ZERO, pfn + j);
 	}
 	cs_submit_flush();
+	refused = cs->c.need_volatile - refused;
+	if (refused) {
+		/*
+		 * Repayment is on and the pool did not cover these pages: grow
+		 * it by as much, and have them offered again (an error leaves
+		 * the whole batch unreported; the hinted ones come back as
+		 * already shared).
+		 */
+		cs->fifo.deficit += refused;
+		cs_volatile_kick();
+	}
 	mutex_unlock(&cs->lock);
-	return 0;
+	return refused ? -EAGAIN : 0;
+}
+
+/*
+ * Has free page reporting run again soon: it goes idle after an error and
+ * wakes only when the buddy allocator frees a block of at least free_order,
+ * so free one, of an order the per-cpu lists do not hold back (they keep
+ * orders up to PAGE_ALLOC_COSTLY_ORDER, and pageblock_order for THP).
+ */
+void cs_free_report_poke(void)
+{
+	unsigned int order = max_t(unsigned int, free_order,
+				   PAGE_ALLOC_COSTLY_ORDER + 1);
+	struct page *page;
+
+	if (order == pageblock_order && order + 1 < MAX_ORDER)
+		order++;
+
+	if (!cs->reporting_on)
+		return;
+	page = alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, order);
+	if (page)
+		__free_pages(page, order);
 }
 
 int cs_free_report_init(void)

@@ -23,13 +23,14 @@ static const char *const cs_class_counters[] = {
 enum cs_global {
 	CS_G_BACKED_OFF, CS_G_UNSHARED_SEEN, CS_G_HYPERCALL_ERRORS,
 	CS_G_FULL_SCANS, CS_G_COW_FAULTS, CS_G_FIFO_DEPTH, CS_G_BONUS,
-	CS_G_RECLAIMED, CS_G_NOTIFICATIONS, CS_G_REFILL_STALLS, CS_G_NR
+	CS_G_RECLAIMED, CS_G_NOTIFICATIONS, CS_G_REFILL_STALLS,
+	CS_G_NEED_VOLATILE, CS_G_NR
 };
 
 static const char *const cs_global_names[CS_G_NR] = {
 	"backed_off", "unshared_seen", "hypercall_errors", "full_scans",
 	"cow_faults", "fifo_depth", "bonus", "reclaimed", "notifications",
-	"refill_stalls",
+	"refill_stalls", "need_volatile",
 };
 
 struct cs_attr {
@@ -66,6 +67,8 @@ static u64 cs_global_value(unsigned int idx)
 		return READ_ONCE(cs->notifications);
 	case CS_G_REFILL_STALLS:
 		return cs->refill_stalls;
+	case CS_G_NEED_VOLATILE:
+		return cs->c.need_volatile;
 	default:
 		return cs->fifo.reclaimed;
 	}

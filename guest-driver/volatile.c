@@ -22,6 +22,7 @@
 
 #define CS_REFILL_CHUNK 64		/* pages registered per hypercall */
 #define CS_REFILL_BACKOFF_MS 5000	/* after a refill that did not gain */
+#define CS_REFILL_MAX_REFUSED 4096	/* refused pages held by one refill */
 
 static u64 *cs_fifo_gfns;
 static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took */
@@ -61,8 +62,12 @@ static void cs_volatile_sync(void)
 		pr_err_ratelimited("hypervisor holds more volatile pages than registered\n");
 }
 
-/* Registers up to n fresh pages; returns how many Xen accepted. */
-static u32 cs_volatile_add(u32 n)
+/*
+ * Registers up to n fresh pages; returns how many Xen accepted and sets
+ * *allocated.  Pages Xen refuses (a free page hinted earlier still maps a
+ * shared frame) go to *refused, so that the next chunk gets other pages.
+ */
+static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 {
 	struct cs_batch *b = &cs->batch[0];
 	struct page *pages[CS_REFILL_CHUNK];
@@ -76,6 +81,7 @@ static u32 cs_volatile_add(u32 n)
 		cs_batch_add(b, page_to_pfn(pages[i]), n);
 	}
 	n = i;
+	*allocated = n;
 	if (n && cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n))
 		b->nr = 0;
 	for (i = 0; i < n; i++) {
@@ -84,7 +90,7 @@ static u32 cs_volatile_add(u32 n)
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
 		} else {
-			__free_page(pages[i]);
+			list_add(&pages[i]->lru, refused);
 		}
 	}
 	b->nr = 0;
@@ -92,23 +98,30 @@ static u32 cs_volatile_add(u32 n)
 }
 
 /*
- * Tops the pool up to floor + slack, a chunk at a time.  When the host is
- * short of memory, the free pages this takes may be shared zero pages whose
- * first write is itself paid from the pool: then refilling only drains the
- * guest, so it stops and waits CS_REFILL_BACKOFF_MS.
+ * Tops the pool up to floor + slack (+ deficit), a chunk at a time.  When
+ * the host is short of memory, the free pages this takes may be shared
+ * zero pages whose first write is itself paid from the pool: then
+ * refilling only drains the guest, so it stops and waits
+ * CS_REFILL_BACKOFF_MS.  Refused pages are held until the end, up to
+ * CS_REFILL_MAX_REFUSED, and then freed.
  */
 static void cs_volatile_refill(void)
 {
-	u32 want;
+	LIST_HEAD(refused);
+	struct page *page, *next;
+	u32 want, nr_refused = 0, gained = 0;
+	bool covering = cs->fifo.deficit;
 
 	if (time_before(jiffies, cs->refill_after))
 		return;
 	while ((want = cs_vfifo_want(&cs->fifo,
 				     cs->knob[CS_KNOB_FIFO_SLACK]))) {
 		u64 before = cs->fifo.reclaimed;
-		u32 n = min_t(u32, want, CS_REFILL_CHUNK), added;
+		u32 n = min_t(u32, want, CS_REFILL_CHUNK), added, allocated;
 
-		added = cs_volatile_add(n);
+		added = cs_volatile_add(n, &allocated, &refused);
+		gained += added;
+		nr_refused += allocated - added;
 		cs_volatile_sync();
 		if (added && cs->fifo.reclaimed - before >= (added + 1) / 2) {
 			cs->refill_stalls++;
@@ -116,9 +129,16 @@ static void cs_volatile_refill(void)
 					   msecs_to_jiffies(CS_REFILL_BACKOFF_MS);
 			break;
 		}
-		if (added < n)
-			break;		/* the guest is short of memory */
+		if (allocated < n || nr_refused >= CS_REFILL_MAX_REFUSED)
+			break;		/* the guest is short of private memory */
 	}
+	cs->fifo.deficit = 0;
+	list_for_each_entry_safe(page, next, &refused, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	if (covering && gained)
+		cs_free_report_poke();	/* the refused pages fit now */
 }
 
 void cs_volatile_balance(void)
@@ -169,6 +189,12 @@ static void cs_refill_fn(struct work_struct *work)
 	mutex_unlock(&cs->lock);
 }
 static DECLARE_WORK(cs_refill_work, cs_refill_fn);
+
+void cs_volatile_kick(void)
+{
+	if (cs->mode == CS_MODE_XEN)
+		schedule_work(&cs_refill_work);
+}
 
 static irqreturn_t cs_virq_handler(int irq, void *unused)
 {

@@ -21,7 +21,7 @@ u64 cs_vfifo_floor(const struct cs_vfifo *f)
 
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
 {
-	u64 target = cs_vfifo_floor(f) + slack;
+	u64 target = cs_vfifo_floor(f) + slack + f->deficit;
 
 	if (target > f->cap)
 		target = f->cap;

@@ -29,13 +29,18 @@ struct cs_vfifo {
 	u64 bonus;		/* as the hypervisor last reported it */
 	u32 repay_percent;	/* floor = bonus * repay_percent / 100 */
 	u64 reclaimed;		/* pages the hypervisor took, ever */
+	u64 deficit;		/* hints refused for want of cover, to add */
 };
 
 void cs_vfifo_init(struct cs_vfifo *f, u64 *storage, u32 cap);
 
 /* The pool's floor: bonus * repay_percent / 100, rounded up. */
 u64 cs_vfifo_floor(const struct cs_vfifo *f);
-/* Pages to register so that the pool reaches floor + slack (capped). */
+/*
+ * Pages to register so that the pool reaches floor + slack + deficit
+ * (capped): the deficit is what the hypervisor refused to share because
+ * the pool did not cover it, so that the next offer of those pages fits.
+ */
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack);
 /* Pages the shrinker may give back without breaking the invariant. */
 u32 cs_vfifo_shrinkable(const struct cs_vfifo *f);

@@ -136,6 +136,8 @@ void cs_account_batch(struct cs_counters *c, struct cs_backoff *bo,
 			break;
 		case XEN_COSHARE_RES_SKIPPED:
 			c->skipped[cls]++;
+			if (e->error == XEN_COSHARE_SKIP_NEED_VOLATILE)
+				c->need_volatile++;
 			now_shared = e->error == XEN_COSHARE_SKIP_ALREADY;
 			break;
 		default:

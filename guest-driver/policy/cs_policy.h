@@ -55,6 +55,7 @@ struct cs_counters {
 	u64 errors[XEN_COSHARE_CLASS_NR];	/* entries the hypervisor refused */
 	u64 backed_off;			/* hints withheld by backoff */
 	u64 unshared_seen;		/* re-hints that found a page unshared */
+	u64 need_volatile;		/* refused: the FIFO did not cover them */
 	u64 hypercall_errors;
 	u64 full_scans;
 };

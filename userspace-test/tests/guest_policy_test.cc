@@ -91,6 +91,22 @@ TEST_F(Accounting, ResultsFeedTheCounters)
     EXPECT_FALSE(cs_bitmap_test(&shared, 3));
 }
 
+// Pages refused because the volatile pool did not cover them are counted
+// apart: the free page path grows the pool by that many and offers them
+// again.  Other skips are not.
+TEST_F(Accounting, RefusalsForWantOfVolatileCoverAreCounted)
+{
+    account({ent(1, XEN_COSHARE_RES_SKIPPED, XEN_COSHARE_SKIP_NEED_VOLATILE),
+             ent(2, XEN_COSHARE_RES_SKIPPED, XEN_COSHARE_SKIP_NEED_VOLATILE),
+             ent(3, XEN_COSHARE_RES_SKIPPED, XEN_COSHARE_SKIP_BUSY),
+             ent(4, XEN_COSHARE_RES_SHARED)},
+            1);
+    EXPECT_EQ(c.need_volatile, 2u);
+    EXPECT_EQ(c.skipped[XEN_COSHARE_CLASS_PROCESS_TEXT], 3u);
+    EXPECT_FALSE(cs_bitmap_test(&shared, 1));
+    EXPECT_TRUE(cs_bitmap_test(&shared, 4));
+}
+
 TEST_F(Accounting, PagesThatKeepGettingUnsharedBackOff)
 {
     account({ent(7, XEN_COSHARE_RES_INSERTED)}, 1);

@@ -57,6 +57,25 @@ TEST(VolatileFifo, RepayPercentScalesTheFloor)
     EXPECT_EQ(cs_vfifo_want(&f, 0), 33u);
 }
 
+// A deficit (hints refused for want of cover) raises the refill target
+// by as much, within the storage, but not the floor the shrinker keeps.
+TEST(VolatileFifo, DeficitRaisesTheTargetNotTheFloor)
+{
+    std::vector<uint64_t> store(64);
+    cs_vfifo f;
+    cs_vfifo_init(&f, store.data(), 64);
+    EXPECT_EQ(f.deficit, 0u);
+    f.bonus = 10;
+    f.deficit = 20;
+    EXPECT_EQ(cs_vfifo_want(&f, 5), 35u);
+    for (uint64_t g = 0; g < 35; ++g)
+        ASSERT_EQ(cs_vfifo_push(&f, g), 0);
+    EXPECT_EQ(cs_vfifo_want(&f, 5), 0u);
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 25u);
+    f.deficit = 100;    // more than the storage holds
+    EXPECT_EQ(cs_vfifo_want(&f, 5), 29u);
+}
+
 TEST(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
 {
     std::vector<uint64_t> store(8), out(8);
