@@ -1,5 +1,6 @@
 # The programs the nested-VM tests run: coshare-probe in the guests (static,
-# for their busybox initramfs), coshare-ctl, coshare-oracle and coshare-stockshare in dom0.
+# for their busybox initramfs), coshare-ctl, coshare-oracle,
+# coshare-stockshare and coshare-fpcompare in dom0.
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 add_executable(coshare-probe ${CMAKE_CURRENT_LIST_DIR}/coshare_probe.cc)
@@ -11,4 +12,5 @@ if(COSHARE_VM_TOOLS_ONLY)
   include(${ROOT}/hyp-iface/tools/coshare-ctl/CMakeLists.fragment.cmake)
   include(${ROOT}/hyp-iface/tools/coshare-oracle/CMakeLists.fragment.cmake)
   include(${ROOT}/hyp-iface/tools/coshare-stockshare/CMakeLists.fragment.cmake)
+  include(${ROOT}/hyp-iface/tools/fpcompare/CMakeLists.fragment.cmake)
 endif()

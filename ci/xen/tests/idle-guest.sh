@@ -2,7 +2,7 @@
 # Runs inside each guest of idle-guests.sh (coshare.run=): loads coshare.ko
 # and lets it hint, runs its workload (coshare.work=: idle, random:MIB or
 # pattern:MIB, a tmpfs file of random data or of a repeated line), then
-# idles.  repay_percent=0: the guest keeps only fifo_slack volatile pages
+# idles, and prints its counters and fingerprint dump once settled.  repay_percent=0: the guest keeps only fifo_slack volatile pages
 # and leans on the host's reserve, the setting for the largest saving (100
 # makes every fault repayable; see the README).
 S=/sys/kernel/mm/coshare
@@ -34,3 +34,6 @@ for f in full_scans hinted_kernel_text shared_kernel_text hinted_kernel_rodata \
     line="$line $f=$(cat $S/$f)"
 done
 say "step=settled$line memfree_kb=$(awk '/MemFree/ {print $2}' /proc/meminfo) buddy=$(awk '{ s = ""; for (i = 5; i <= NF; i++) s = s $i "/"; printf "%s:%s ", $4, s }' /proc/buddyinfo)"
+# What it hinted and the hash each page had then (gzip, base64): dom0
+# compares all guests' dumps (coshare-fpcompare) with the real saving.
+say "step=fingerprints $(gzip -c < $S/fingerprints | base64 | tr -d '\n')"

@@ -1,10 +1,10 @@
 # coshare-fpcompare: the fingerprint comparison tool, its library and tests.
-# Included from userspace-test/CMakeLists.txt after GTest is found; uses ROOT
-# and the global flags there.  cs_hash.c is compiled in, as C, so the tool's
-# default zero hash is the project's own hash of a zero page.
+# Included from userspace-test/CMakeLists.txt (after GTest is found) and, for
+# dom0, from vm/tools.cmake (no tests); uses ROOT and the flags there.
+# cs_hash.c is compiled in, as C, so the tool's default zero hash is the
+# project's own hash of a zero page.
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
-include(GoogleTest)
 
 set(FPCOMPARE_DIR ${ROOT}/hyp-iface/tools/fpcompare)
 
@@ -21,6 +21,13 @@ target_link_libraries(coshare_fpcompare_lib PUBLIC nlohmann_json::nlohmann_json)
 
 add_executable(coshare-fpcompare ${FPCOMPARE_DIR}/main.cc)
 target_link_libraries(coshare-fpcompare coshare_fpcompare_lib CLI11::CLI11)
+if(NOT COSHARE_SANITIZE)
+  target_link_options(coshare-fpcompare PRIVATE -static-libstdc++ -static-libgcc)
+endif()
+if(NOT TARGET GTest::gtest_main)
+  return()
+endif()
+include(GoogleTest)
 
 # The tests also run the built tool, to check its exit codes and output.
 add_executable(coshare_fpcompare_tests ${FPCOMPARE_DIR}/fpcompare_test.cc)
