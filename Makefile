@@ -20,7 +20,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero bench fuzz clean
+.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero vmtest-overcommit vmtest-baseline bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -62,9 +62,17 @@ vmtest: deps
 vmtest-storm: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh cow-storm
 
-# Guests with different workloads: not yet reliable (README, status).
+# Guests with different workloads: QEMU loses a guest in about 1 of 4 runs.
 vmtest-hetero: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh hetero-guests
+
+# One guest more than fits without sharing, all filling their memory.
+vmtest-overcommit: deps
+	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh overcommit-storm
+
+# How often QEMU TCG itself loses a guest under load, on stock Xen.
+vmtest-baseline: deps
+	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh tcg-baseline
 
 bench: all
 	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \

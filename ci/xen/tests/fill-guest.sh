@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs inside each guest of overcommit-storm.sh (coshare.run=): loads
+# coshare.ko (coshare.fifo=off: no volatile pages, the control run), lets it
+# hint, and when dom0 sends sysrq 'h' (xl sysrq NAME h) writes a tmpfs file
+# as large as its free memory less a margin: every free page it had shared
+# gets written.  The file's checksum must match the stream that wrote it.
+S=/sys/kernel/mm/coshare
+MARGIN_MIB=24
+say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
+counters() {
+    for f in fifo_depth bonus reclaimed notifications refill_stalls shared_free; do
+        printf ' %s=%s' $f "$(cat $S/$f)"
+    done
+}
+if ! insmod /coshare/coshare.ko free_order=1; then
+    say "step=module-error insmod"
+    exit 0
+fi
+if grep -q coshare.fifo=off /proc/cmdline; then
+    echo 0 > $S/fifo_slack
+    echo 0 > $S/repay_percent
+fi
+echo 200 > $S/sleep_millisecs
+echo 1 > $S/run
+say "step=module mode=$(cat $S/mode)"
+
+until dmesg | grep -q "sysrq: HELP"; do sleep 1; done
+mib=$(($(awk '/MemFree/ {print $2}' /proc/meminfo) / 1024 - MARGIN_MIB))
+say "step=fill-start mib=$mib$(counters)"
+stream() { yes "coshare fill $COSHARE_NAME" | head -c $((mib * 1048576)); }
+mkdir -p /fill && mount -t tmpfs -o size=$((mib + 1))m fill /fill
+stream > /fill/data
+written=$(($(wc -c < /fill/data) / 1048576))
+want=$(stream | md5sum | cut -d' ' -f1)
+got=$(md5sum < /fill/data | cut -d' ' -f1)
+intact=no
+[ "$want" = "$got" ] && intact=yes
+say "step=filled mib=$written intact=$intact$(counters)"
