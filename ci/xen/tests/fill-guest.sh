@@ -2,8 +2,8 @@
 # Runs inside each guest of overcommit-storm.sh (coshare.run=): loads
 # coshare.ko (coshare.fifo=off: no volatile pages, the control run), lets it
 # hint, and when dom0 sends sysrq 'h' (xl sysrq NAME h) writes a tmpfs file
-# as large as its free memory less a margin: every free page it had shared
-# gets written.  The file's checksum must match the stream that wrote it.
+# as large as its free memory less a margin: most of the free pages it had
+# shared get written.  The file's checksum must match the stream that wrote it.
 S=/sys/kernel/mm/coshare
 MARGIN_MIB=24
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }

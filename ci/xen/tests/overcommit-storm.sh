@@ -4,10 +4,11 @@
 #     pages as the frames its sharing saved) are started until there is one
 #     more than the host's free memory could hold without sharing.  A paused
 #     filler guest takes what free memory is left, the reserve is set above
-#     it, and every guest then fills its free memory (fill-guest.sh), writing
-#     every free page it had shared.  Every fault needing a frame must be
-#     paid by reclaiming a volatile page; no guest may crash or stay paused;
-#     each guest's data must be intact; the audit stays clean.
+#     it, and every guest then fills its free memory less a margin
+#     (fill-guest.sh), writing most of the free pages it had shared (its
+#     kernel and program text stay shared).  Every fault needing a frame
+#     must be paid by reclaiming a volatile page; no guest may crash or
+#     stay paused; each guest's data must be intact; the audit stays clean.
 #  2. The control: the same with guests that register no volatile pages
 #     (coshare.fifo=off, repayment off).  Nothing pays the faults and Xen's
 #     stock ENOMEM path crashes guests: the FIFO is what saved run 1.
