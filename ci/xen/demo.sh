@@ -33,6 +33,7 @@ if [ -s "$r/idle-guests.json" ] && jq -e '.figures[0]' "$r/idle-guests.json" >/d
     jq -r '.figures[0] |
         "\nSummary: \(.guests) guests x \(.guest_mib) MiB; coshare saved \(.saved_frames) of \(.guest_pages) guest pages (\(.saved_percent)%; goal \(.goal_percent)%: \(if .saved_goal_met then "met" else "NOT MET" end)) in \(.shared_frames) shared frames mapped \(.mappings) times.",
         "Perfect full-content sharing (coshare-oracle) would save \(.oracle.max_saved) frames (\(.oracle.zero_saved) of them zero pages); coshare captured \(.captured_percent)% of that (goal \(.capture_goal_percent)%: \(if .capture_goal_met then "met" else "NOT MET" end)).",
+        "The fingerprints the guests recorded (what estimate mode reports) predicted \(.estimate.fingerprint_saved) frames; Xen saved \(.estimate.real_saved) (\(.estimate.real_vs_estimate_percent)%).",
         (.per_guest[] | "  \(.guest) (domain \(.domid)): \(.saved_frames) frames saved, 90% of them \(.seconds_to_90_percent) s after creation")' \
         "$r/idle-guests.json"
 fi
