@@ -7,9 +7,8 @@
  * reported: lower orders find more free memory in a fragmented guest, at
  * the cost of more copy-on-write faults when it is reused.  Pages Xen
  * refuses for want of volatile cover (repayment on) are offered again once
- * the pool has grown by as much.  Only one
- * reporting device can exist; if another (virtio-balloon) holds it, free
- * pages are simply not hinted.
+ * the pool has grown by as much.  Only one reporting device can exist; if
+ * another (virtio-balloon) holds it, free pages are simply not hinted.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,12 +46,11 @@ static int cs_report(struct page_reporting_dev_info *prd,
 	refused = cs->c.need_volatile - refused;
 	if (refused) {
 		/*
-		 * Repayment is on and the pool did not cover these pages: grow
-		 * it by as much, and have them offered again (an error leaves
-		 * the whole batch unreported; the hinted ones come back as
-		 * already shared).
+		 * Repayment is on and the pool did not cover these pages (the
+		 * flush added them to its deficit): refill now, and have them
+		 * offered again (an error leaves the whole batch unreported;
+		 * the hinted ones come back as already shared).
 		 */
-		cs->fifo.deficit += refused;
 		cs_volatile_kick();
 	}
 	mutex_unlock(&cs->lock);
@@ -71,11 +69,10 @@ void cs_free_report_poke(void)
 				   PAGE_ALLOC_COSTLY_ORDER + 1);
 	struct page *page;
 
-	if (order == pageblock_order && order + 1 < MAX_ORDER)
-		order++;
-
 	if (!cs->reporting_on)
 		return;
+	if (order == pageblock_order && order + 1 < MAX_ORDER)
+		order++;
 	page = alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, order);
 	if (page)
 		__free_pages(page, order);

@@ -70,14 +70,14 @@ static int cs_scanner(void *unused)
 			cs->knob[CS_KNOB_RUN] = 0;
 			kernel_done = false;
 		} else if (cs->knob[CS_KNOB_RUN] == 1) {
-			u64 refused = cs->c.need_volatile;
-
 			if (!kernel_done) {
 				/*
 				 * Again next scan if dom0 has not enabled us, or
 				 * if repayment refused pages the pool did not
 				 * cover yet.
 				 */
+				u64 refused = cs->c.need_volatile;
+
 				cs->denied = false;
 				cs_collect_kernel();
 				cs_submit_flush();
@@ -86,11 +86,8 @@ static int cs_scanner(void *unused)
 			}
 			cs_collect_process(cs->knob[CS_KNOB_PAGES_TO_SCAN]);
 			cs_submit_flush();
-			if (cs->mode == CS_MODE_XEN) {
-				/* Grow the pool by what repayment refused. */
-				cs->fifo.deficit += cs->c.need_volatile - refused;
+			if (cs->mode == CS_MODE_XEN)
 				cs_volatile_balance();
-			}
 		}
 		sleep = cs->knob[CS_KNOB_SLEEP_MILLISECS];
 		mutex_unlock(&cs->lock);

@@ -70,12 +70,15 @@ int cs_hyp_stats(xen_coshare_stats_t *st)
 static void cs_flush(unsigned int cls)
 {
 	struct cs_batch *b = &cs->batch[cls];
+	u64 refused = cs->c.need_volatile;
 
 	if (!b->nr)
 		return;
 	if (!cs_hyp_batch(XENMEM_sharing_op_coshare_hint, cls, b->ents, b->nr))
 		cs_account_batch(&cs->c, cs->backoff, &cs->shared, cls, b->ents,
 				 b->nr, cs->scan);
+	/* Repayment refused what the pool did not cover: grow it by as much. */
+	cs->fifo.deficit += cs->c.need_volatile - refused;
 	b->nr = 0;
 }
 
