@@ -13,11 +13,15 @@ extern "C" {
 
 namespace {
 
-TEST(VolatileFifo, TargetsBonusPlusSlackAndShrinksOnlyAboveBonus)
+// A pool of 64 slots; a test may init it again with fewer.
+struct VolatileFifo : ::testing::Test {
+    std::vector<uint64_t> store = std::vector<uint64_t>(64);
+    cs_vfifo f{};
+    VolatileFifo() { cs_vfifo_init(&f, store.data(), 64); }
+};
+
+TEST_F(VolatileFifo, TargetsBonusPlusSlackAndShrinksOnlyAboveBonus)
 {
-    std::vector<uint64_t> store(64);
-    cs_vfifo f;
-    cs_vfifo_init(&f, store.data(), 64);
     f.bonus = 10;
     EXPECT_EQ(cs_vfifo_want(&f, 5), 15u);
     for (uint64_t g = 100; g < 115; ++g)
@@ -36,11 +40,8 @@ TEST(VolatileFifo, TargetsBonusPlusSlackAndShrinksOnlyAboveBonus)
 
 // repay_percent scales the floor (rounded up): the guest keeps fewer
 // volatile pages and saves more, leaning on the host's reserve.
-TEST(VolatileFifo, RepayPercentScalesTheFloor)
+TEST_F(VolatileFifo, RepayPercentScalesTheFloor)
 {
-    std::vector<uint64_t> store(64);
-    cs_vfifo f;
-    cs_vfifo_init(&f, store.data(), 64);
     EXPECT_EQ(f.repay_percent, 100u);
     f.bonus = 41;
     f.repay_percent = 10;
@@ -59,11 +60,8 @@ TEST(VolatileFifo, RepayPercentScalesTheFloor)
 
 // A deficit (hints refused for want of cover) raises the refill target
 // by as much, within the storage, but not the floor the shrinker keeps.
-TEST(VolatileFifo, DeficitRaisesTheTargetNotTheFloor)
+TEST_F(VolatileFifo, DeficitRaisesTheTargetNotTheFloor)
 {
-    std::vector<uint64_t> store(64);
-    cs_vfifo f;
-    cs_vfifo_init(&f, store.data(), 64);
     EXPECT_EQ(f.deficit, 0u);
     f.bonus = 10;
     f.deficit = 20;
@@ -76,10 +74,9 @@ TEST(VolatileFifo, DeficitRaisesTheTargetNotTheFloor)
     EXPECT_EQ(cs_vfifo_want(&f, 5), 29u);
 }
 
-TEST(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
+TEST_F(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
 {
-    std::vector<uint64_t> store(8), out(8);
-    cs_vfifo f;
+    std::vector<uint64_t> out(8);
     cs_vfifo_init(&f, store.data(), 8);
     for (uint64_t g = 1; g <= 8; ++g)
         cs_vfifo_push(&f, g);
@@ -96,7 +93,7 @@ TEST(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
 
 // The guest's FIFO and the engine's agree on which pages a CoW storm
 // reclaimed: the guest learns them from the depth the engine reports.
-TEST(VolatileFifo, AgreesWithTheEngineAfterReclaim)
+TEST_F(VolatileFifo, AgreesWithTheEngineAfterReclaim)
 {
     using coshare::sim::Host;
     Host h(3 * 64 + 8);
@@ -106,9 +103,7 @@ TEST(VolatileFifo, AgreesWithTheEngineAfterReclaim)
         for (uint64_t gfn = 0; gfn < 32; ++gfn)
             h.fill(d, gfn, coshare::sim::random_page(gfn));
     }
-    std::vector<uint64_t> store(64), out(64);
-    cs_vfifo f;
-    cs_vfifo_init(&f, store.data(), 64);
+    std::vector<uint64_t> out(64);
     std::vector<uint64_t> vols;
     for (uint64_t gfn = 40; gfn < 64; ++gfn)
         vols.push_back(gfn);

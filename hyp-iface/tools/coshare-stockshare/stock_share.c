@@ -11,7 +11,6 @@
 #include <xenforeignmemory.h>
 
 #define BATCH 512
-#define PAGE 4096
 
 int stock_share_range(uint16_t a, uint16_t b, uint64_t first, uint64_t count,
                       struct stock_share_result *out, char *msg, size_t len)
@@ -59,7 +58,8 @@ int stock_share_range(uint16_t a, uint16_t b, uint64_t first, uint64_t count,
         pb = xenforeignmemory_map(fmem, b, PROT_READ, n, gfns, eb);
         for ( i = 0; pa && pb && i < n; i++ )
             equal[i] = !ea[i] && !eb[i] &&
-                       !memcmp(pa + (size_t)i * PAGE, pb + (size_t)i * PAGE, PAGE);
+                       !memcmp(pa + (size_t)i * XC_PAGE_SIZE,
+                               pb + (size_t)i * XC_PAGE_SIZE, XC_PAGE_SIZE);
         /* A mapped page has an extra reference: nominate would refuse it. */
         if ( pa )
             xenforeignmemory_unmap(fmem, (void *)pa, n);
