@@ -64,7 +64,7 @@ guests_for() {   # sizes QEMU's memory
     case "$1" in
     coshare-smoke|cow-storm) echo 3;;
     idle-guests|hetero-guests) echo "${COSHARE_GUESTS:-4}";;
-    overcommit-storm) echo 1;;  # little memory: three guests overcommit it
+    overcommit-storm) echo 1;;  # little memory: room for three guests
     *) echo 2;;
     esac
 }

@@ -2,9 +2,10 @@
 # Runs inside each guest of idle-guests.sh (coshare.run=): loads coshare.ko
 # and lets it hint, runs its workload (coshare.work=: idle, random:MIB or
 # pattern:MIB, a tmpfs file of random data or of a repeated line), then
-# idles, and prints its counters and fingerprint dump once settled.  repay_percent=0: the guest keeps only fifo_slack volatile pages
-# and leans on the host's reserve, the setting for the largest saving (100
-# makes every fault repayable; see the README).
+# idles, and prints its counters and fingerprint dump once settled.
+# repay_percent=0: the guest keeps only fifo_slack volatile pages and leans
+# on the host's reserve, the setting for the largest saving (100 makes
+# every fault repayable; see the README).
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 if insmod /coshare/coshare.ko free_order=1; then
