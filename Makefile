@@ -58,15 +58,13 @@ xen: deps
 vmtest: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh
 
-# Only the copy-on-write storm under overcommit (also part of vmtest).
+# Single scenarios of vmtest, for a quicker look.
 vmtest-storm: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh cow-storm
 
-# Guests with different workloads: QEMU loses a guest in about 1 of 4 runs.
 vmtest-hetero: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh hetero-guests
 
-# One guest more than fits without sharing, all filling their memory.
 vmtest-overcommit: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh overcommit-storm
 

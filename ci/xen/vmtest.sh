@@ -10,10 +10,15 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-# Left out, because under load QEMU TCG itself loses a guest now and then
-# (tcg-baseline, on stock Xen): hetero-guests (make vmtest-hetero) and
-# overcommit-storm (make vmtest-overcommit); see the README.
-tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals)
+#
+# Retry policy: under load QEMU TCG itself loses a guest to a triple fault
+# now and then, on Debian's stock Xen too (make vmtest-baseline).  A test
+# that failed while a guest triple-faulted runs once more, from a fresh
+# boot; the first log is kept as TEST.try1.log, a COSHARE-NOTE says so, and
+# the results record it ("first_try").  A second failure is final.
+# overcommit-storm is left out (make vmtest-overcommit): in this session's
+# runs its storm lost guests to such faults twice in a row; see the README.
+tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -68,15 +73,23 @@ guests_for() {   # sizes QEMU's memory
     *) echo 2;;
     esac
 }
+mem_for() {      # QEMU's memory in MiB, when the guest count does not set it
+    case "$1" in
+    # ~1000 MiB free for guests: three of 256 MiB fit, the fourth only
+    # thanks to the saving.
+    overcommit-storm) echo 2048;;
+    esac
+}
 
 # The figures a test printed, its CSV and plot; then the results file.
 results=$VM/results
 mkdir -p "$results"
-collect() {  # TEST PASSED(0|1)
+collect() {  # TEST PASSED(0|1) [FIRST-TRY-FAILURE]
     local t=$1 log=$VM/logs/$1.log
     { grep -a "COSHARE-JSON: " "$log" || true; } | sed 's/.*COSHARE-JSON: //' |
-        jq -s --arg t "$t" --argjson pass "$2" \
-            '{test: $t, pass: ($pass == 0), date: (now | todate), figures: .}' > "$results/$t.json" ||
+        jq -s --arg t "$t" --argjson pass "$2" --arg first "${3:-}" \
+            '{test: $t, pass: ($pass == 0), date: (now | todate), figures: .}
+             + (if $first == "" then {} else {first_try: $first} end)' > "$results/$t.json" ||
         { say "$t printed malformed JSON"; return 1; }
     rm -f "$results/$t.csv" "$results/$t.png"
     if grep -aq "COSHARE-CSV64: " "$log"; then
@@ -88,11 +101,14 @@ collect() {  # TEST PASSED(0|1)
     fi
 }
 
-rc=0
-for t in "${tests[@]}"; do
-    script=$CI_XEN/tests/$t.sh
-    [ -f "$script" ] || die "no test $script"
-    "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$script" --guests "$(guests_for "$t")" --timeout 1500 \
+# The guest triple faults in a test's log (Xen's hvm_triple_fault line).
+triple_faults() { grep -a "Triple fault - invoking" "$VM/logs/$1.log" | grep -v ' xen| ' || true; }
+
+run_test() {  # TEST
+    local t=$1 mem
+    mem=$(mem_for "$t")
+    "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
+        --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \
@@ -102,8 +118,26 @@ for t in "${tests[@]}"; do
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
-        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh" && pass=0 || pass=1
-    collect "$t" "$pass" || pass=1
+        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh"
+}
+
+rc=0
+for t in "${tests[@]}"; do
+    [ -f "$CI_XEN/tests/$t.sh" ] || die "no test $CI_XEN/tests/$t.sh"
+done
+for t in "${tests[@]}"; do
+    first=
+    run_test "$t" && pass=0 || pass=1
+    tf=$(triple_faults "$t")
+    if [ $pass = 1 ] && [ -n "$tf" ] && [ "$t" != tcg-baseline ]; then
+        first="failed; guest triple faults: $(echo "$tf" | sed 's/.*(XEN) *\[ *[0-9.]*\] //' | tr '\n' ';')"
+        mv -f "$VM/logs/$t.log" "$VM/logs/$t.try1.log"
+        echo "COSHARE-NOTE: $t $first"
+        echo "COSHARE-NOTE: QEMU TCG loses guests this way on stock Xen too (make vmtest-baseline);" \
+            "running $t once more (first log: $VM/logs/$t.try1.log)"
+        run_test "$t" && pass=0 || pass=1
+    fi
+    collect "$t" "$pass" "$first" || pass=1
     rc=$((rc | pass))
 done
 jq -s '{date: (now | todate), tests: .}' "$results"/*.json > "$BUILD/vm-results.json"
