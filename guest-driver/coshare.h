@@ -72,6 +72,9 @@ unsigned long cs_ram_end_pfn(void);
 void cs_collect_process(unsigned long budget);
 void cs_collect_process_exit(void);
 
+/* collect_memory.c: in-use pages that are file page cache or all zero. */
+void cs_collect_memory(unsigned long budget);
+
 /* free_report.c: free pages, through free page reporting. */
 int cs_free_report_init(void);
 void cs_free_report_exit(void);

@@ -85,6 +85,7 @@ static int cs_scanner(void *unused)
 					      cs->c.need_volatile == refused;
 			}
 			cs_collect_process(cs->knob[CS_KNOB_PAGES_TO_SCAN]);
+			cs_collect_memory(cs->knob[CS_KNOB_IN_USE_PAGES_TO_SCAN]);
 			cs_submit_flush();
 			if (cs->mode == CS_MODE_XEN)
 				cs_volatile_balance();

@@ -89,7 +89,8 @@ void cs_submit(unsigned int cls, unsigned long pfn)
 		cs->c.hinted[cls]++;
 		return;
 	}
-	if (cls == XEN_COSHARE_CLASS_PROCESS_TEXT &&
+	if ((cls == XEN_COSHARE_CLASS_PROCESS_TEXT ||
+	     cls == XEN_COSHARE_CLASS_IN_USE) &&
 	    cs_backoff_skip(cs->backoff, pfn, cs->scan)) {
 		cs->c.backed_off++;
 		return;

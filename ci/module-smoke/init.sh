@@ -33,10 +33,10 @@ fi
 check "loads in estimate mode" insmod $M/coshare.ko mode=estimate
 check "mode is estimate" [ "$(cat $S/mode)" = estimate ]
 
-knobs="run hint_kernel_text hint_kernel_rodata hint_process_text hint_free pages_to_scan sleep_millisecs batch_size fifo_slack repay_percent"
+knobs="run hint_kernel_text hint_kernel_rodata hint_process_text hint_free hint_in_use pages_to_scan in_use_pages_to_scan sleep_millisecs batch_size fifo_slack repay_percent"
 counters="backed_off unshared_seen hypercall_errors full_scans cow_faults fifo_depth bonus reclaimed notifications refill_stalls need_volatile"
 for k in hinted shared inserted skipped errors; do
-    for c in kernel_text kernel_rodata process_text free; do
+    for c in kernel_text kernel_rodata process_text free in_use; do
         counters="$counters ${k}_$c"
     done
 done
@@ -76,6 +76,10 @@ check "a full scan completes" [ "$(cat $S/full_scans)" -ge 1 ]
 check "kernel text collected" [ "$(cat $S/hinted_kernel_text)" -gt 100 ]
 check "kernel rodata collected" [ "$(cat $S/hinted_kernel_rodata)" -gt 100 ]
 check "process text collected" [ "$(cat $S/hinted_process_text)" -gt 10 ]
+# The in-use walk: initramfs files are page cache, and boot leaves zero pages.
+i=0
+while [ "$(cat $S/hinted_in_use)" -lt 1000 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+check "in-use pages collected ($(cat $S/hinted_in_use))" [ "$(cat $S/hinted_in_use)" -gt 1000 ]
 # Free page reporting reports free blocks a few seconds after a request.
 i=0
 while [ "$(cat $S/hinted_free)" = 0 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
@@ -86,12 +90,13 @@ size=$(wc -c < /tmp/fp)
 check "fingerprints: $size bytes, whole records" [ "$size" -gt 0 -a $((size % 16)) = 0 ]
 # Records: hash (2 x u32), class, flags.
 od -A n -t u4 -v /tmp/fp | awk '{ n[$3]++; if ($4 != 0) bad++ }
-    END { printf "%d %d %d %d %d\n", n[0], n[1], n[2], n[3], bad }' > /tmp/cls
-read kt ro pt fr bad < /tmp/cls
-echo "fingerprints by class: kernel_text=$kt kernel_rodata=$ro process_text=$pt free=$fr"
+    END { printf "%d %d %d %d %d %d\n", n[0], n[1], n[2], n[3], n[4], bad }' > /tmp/cls
+read kt ro pt fr iu bad < /tmp/cls
+echo "fingerprints by class: kernel_text=$kt kernel_rodata=$ro process_text=$pt free=$fr in_use=$iu"
 check "kernel text fingerprints" [ "$kt" -gt 100 ]
 check "process text fingerprints" [ "$pt" -gt 10 ]
 check "free page fingerprints" [ "$fr" -gt 1000 ]
+check "in-use fingerprints" [ "$iu" -gt 1000 ]
 check "no record has flags set" [ "${bad:-0}" = 0 ]
 # The sleeper's text: busybox on ext4 must be among the fingerprints.
 check "a running program's text is fingerprinted" /bin/fpcheck /mnt/busybox /tmp/fp

@@ -6,7 +6,7 @@
 #include "cs_policy.h"
 
 const char *const cs_class_names[XEN_COSHARE_CLASS_NR] = {
-	"kernel_text", "kernel_rodata", "process_text", "free",
+	"kernel_text", "kernel_rodata", "process_text", "free", "in_use",
 };
 
 const struct cs_knob_desc cs_knobs[CS_KNOB_NR] = {
@@ -20,8 +20,12 @@ const struct cs_knob_desc cs_knobs[CS_KNOB_NR] = {
 		"hint page cache of executable file mappings" },
 	[CS_KNOB_HINT_FREE] = { "hint_free", 0, 1, 1,
 		"hint free pages (reported by free page reporting) as zero" },
+	[CS_KNOB_HINT_IN_USE] = { "hint_in_use", 0, 2, 1,
+		"hint in-use pages (Xen write-protects them before comparing): 1 LRU pages (page cache, process memory) and all-zero pages, 2 every in-use page" },
 	[CS_KNOB_PAGES_TO_SCAN] = { "pages_to_scan", 1, 1u << 24, 4096,
 		"process-text pages examined per scan" },
+	[CS_KNOB_IN_USE_PAGES_TO_SCAN] = { "in_use_pages_to_scan", 1, 1u << 24, 16384,
+		"pfns of RAM the in-use walk examines per scan" },
 	[CS_KNOB_SLEEP_MILLISECS] = { "sleep_millisecs", 1, 3600000, 1000,
 		"pause between scans" },
 	[CS_KNOB_BATCH_SIZE] = { "batch_size", 1, XEN_COSHARE_BATCH_MAX,

@@ -53,7 +53,11 @@ enum cs_p2m_type {
 /* p2m.  domid is the Xen domain id; gfn <= XEN_COSHARE_GFN_MAX. */
 enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
                                   uint64_t gfn, cs_mfn_t *mfn);
-/* gfn maps frame read-only; a different frame it mapped is freed. */
+/*
+ * gfn maps frame read-only.  A different private page it mapped is freed;
+ * a different shared frame it mapped loses that mapping's reference (the
+ * engine frees the frame itself).
+ */
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
                      cs_mfn_t frame);
 /* gfn maps mfn writable; mfn now belongs to the domain. */

@@ -4,6 +4,11 @@
  * (never by the guest), looked up in the content index of the domain's
  * group, confirmed by a full compare, then merged into the existing frame
  * (its own frame freed) or inserted as a new read-only shared frame.
+ *
+ * Pages of the in-use class may be written by another vCPU at any moment,
+ * so they are made read-only first (inserted as a frame of their own) and
+ * only then hashed and compared: a racing write faults and waits for the
+ * engine lock, then unshares as any other.
  */
 #include "cs_internal.h"
 
@@ -16,11 +21,12 @@ static bool cs_page_is_zero(const void *va)
 
 /*
  * The frame of d's group holding exactly the content at va (or, for a
- * logically zero page, va == NULL, all-zero content), CS_NIL, or
- * CS_TOO_MANY_COLLISIONS when max_compares full compares all failed.
+ * logically zero page, va == NULL, all-zero content), other than self,
+ * CS_NIL, or CS_TOO_MANY_COLLISIONS when max_compares full compares all
+ * failed.
  */
 static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
-                               uint64_t hash, const void *va)
+                               uint64_t hash, const void *va, uint32_t self)
 {
     uint32_t fid = cs_lh_first(e, &e->index, cs_index_key(hash, d->group));
     uint32_t compares = 0;
@@ -30,7 +36,7 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
         const struct cs_frame *f = cs_frame(e, fid);
         bool same;
 
-        if ( f->group != d->group || cs_frame_hash(f) != hash )
+        if ( fid == self || f->group != d->group || cs_frame_hash(f) != hash )
             continue;
         if ( !va )
             same = f->flags & CS_FRAME_ZERO;
@@ -49,6 +55,100 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
         CS_COUNT(e, d, compare_fail);
     }
     return CS_NIL;
+}
+
+/* Moves frame fid to the index chain of hash, with its zero flag. */
+static void cs_frame_rekey(struct cs_engine *e, uint32_t fid, uint64_t hash,
+                           bool zero)
+{
+    struct cs_frame *f = cs_frame(e, fid);
+
+    cs_lh_remove(e, &e->index, fid);
+    f->hash_lo = (uint32_t)hash;
+    f->hash_hi = (uint32_t)(hash >> 32);
+    f->flags = zero ? CS_FRAME_ZERO : 0;
+    cs_lh_insert(e, &e->index, fid);
+}
+
+/*
+ * An in-use page: protected in place as a new frame (keyed by a placeholder
+ * until its content is stable), then hashed, keyed, and merged into an
+ * equal frame if the group has one.  The p2m moves to that frame before the
+ * engine forgets the page's own, so the gfn always maps a tagged frame.
+ */
+static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
+                          xen_coshare_entry_t *ent, cs_mfn_t mfn)
+{
+    unsigned int cls = XEN_COSHARE_CLASS_IN_USE;
+    uint64_t gfn = ent->gfn, hash;
+    uint32_t own, match;
+    bool zero;
+    void *va;
+    int rc;
+
+    /* Under repayment nothing may be merged without cover: wait for it. */
+    if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE), 0;
+
+    own = cs_frame_new(e, mfn, 0, d->group, 0);
+    if ( own == CS_NIL )
+        return -ENOMEM;
+    rc = cs_rmap_add(e, own, d, gfn);
+    if ( !rc )
+    {
+        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);
+        if ( rc )
+            cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
+    }
+    else
+    {
+        cs_lh_remove(e, &e->index, own);
+        cs_env_frame_set_tag(e->env, mfn, CS_NIL);
+        cs_slab_put(&e->frames, own);
+    }
+    if ( rc )
+        return rc;
+
+    /* Read-only now: what is read here is what the frame keeps. */
+    va = cs_env_frame_map(e->env, mfn);
+    hash = cs_content_hash(e, va);
+    zero = hash == e->zero_hash && cs_page_is_zero(va);
+    match = cs_index_match(e, d, hash, va, own);
+    cs_env_frame_unmap(e->env, va);
+    cs_frame_rekey(e, own, hash, zero);
+
+    if ( match == CS_NIL )
+    {
+        ent->result = XEN_COSHARE_RES_INSERTED;
+        CS_COUNT(e, d, inserted[cls]);
+        return 0;
+    }
+    if ( match != CS_TOO_MANY_COLLISIONS )
+    {
+        rc = cs_env_p2m_share(e->env, d->domid, gfn,
+                              cs_frame_mfn(cs_frame(e, match)));
+        if ( !rc )
+        {
+            cs_env_frame_free(e->env,
+                              cs_rmap_move_lone(e, own, match,
+                                                cs_mapping_find(e, d->slot,
+                                                                gfn)));
+            ent->result = XEN_COSHARE_RES_SHARED;
+            CS_COUNT(e, d, shared[cls]);
+            return 0;
+        }
+    }
+
+    /*
+     * An equal frame exists but the page could not join it: it must not stay
+     * a second frame of that content, so the domain gets it back, writable.
+     */
+    if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
+        return rc ?: -EBUSY;  /* stays inserted: a duplicate, never wrong */
+    cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
+    if ( rc )
+        return rc;
+    return cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS), 0;
 }
 
 int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
@@ -77,6 +177,8 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     default:
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_NOT_RAM), 0;
     }
+    if ( cls == XEN_COSHARE_CLASS_IN_USE )
+        return cs_hint_in_use(e, d, ent, mfn);
 
     if ( zero_class )
         hash = e->zero_hash;
@@ -86,7 +188,7 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
         hash = cs_content_hash(e, va);
     }
 
-    fid = cs_index_match(e, d, hash, va);
+    fid = cs_index_match(e, d, hash, va, CS_NIL);
     if ( fid == CS_TOO_MANY_COLLISIONS )
     {
         cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);

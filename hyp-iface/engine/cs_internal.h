@@ -245,6 +245,12 @@ int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
  * free; otherwise CS_INVALID_MFN.
  */
 cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid);
+/*
+ * Mapping mid, the only one of frame from, becomes one of frame to (never
+ * empty); from's record goes and its mfn is returned for the caller to free.
+ */
+cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
+                           uint32_t mid);
 /* Domain whose bonus a removal of mid from fid retires. */
 struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
                                  uint32_t mid);

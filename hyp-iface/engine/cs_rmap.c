@@ -140,3 +140,27 @@ cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
     cs_slab_put(&e->frames, fid);
     return mfn;
 }
+
+cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
+                           uint32_t mid)
+{
+    struct cs_frame *f = cs_frame(e, from), *t = cs_frame(e, to);
+    struct cs_mapping *m = cs_map(e, mid), *head = cs_map(e, t->rmap);
+    struct cs_domain *d = cs_dom_of_slot(e, m->dom);
+    cs_mfn_t mfn = cs_frame_mfn(f);
+
+    /* The mapping joins to's ring behind its head: a bonus for d. */
+    m->rnext = head->rnext;
+    head->rnext = mid;
+    t->refs++;
+    d->owned--;
+    d->bonus++;
+    e->saved++;
+
+    f->refs = 0;
+    f->rmap = CS_NIL;
+    cs_lh_remove(e, &e->index, from);
+    cs_env_frame_set_tag(e->env, mfn, CS_NIL);
+    cs_slab_put(&e->frames, from);
+    return mfn;
+}

@@ -4,6 +4,8 @@
 // batches, control changes and teardowns, with audit after each one.
 #include "fuzz_ops.h"
 
+#include <cstring>
+
 #include <vector>
 
 #include "content.h"
@@ -67,9 +69,31 @@ std::string run_ops(const uint8_t* data, size_t size)
                 e.gfn = in.byte() % (kPages + 4);
                 e.pad[0] = in.byte() == 0xff;
             }
-            auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_hint,
-                                        in.byte() % 5, n);
+            unsigned cls = in.byte() % (XEN_COSHARE_CLASS_NR + 1);
+            auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_hint, cls, n);
+            // In-use pages: another vCPU writes one while the op runs, and
+            // its write must survive whatever the op did.
+            bool race = cls == XEN_COSHARE_CLASS_IN_USE && n && in.byte() & 1;
+            uint64_t rg = race ? ents[0].gfn : 0;
+            std::byte mark{in.byte()};
+            bool raced = false;
+            if (race && rg < kPages)
+                host.on_next_unmap([&] {
+                    sim::Page p{};
+                    std::memcpy(p.data(), host.read(d, rg).data(), sim::kPage);
+                    p[0] = mark;
+                    host.write_racing(d, rg, p);
+                    raced = true;
+                });
             host.op(d, false, o, ents.data());
+            host.on_next_unmap(nullptr);
+            if (raced) {
+                int rc = host.finish_racing_writes();
+                if (rc < 0 && rc != -ENOMEM)
+                    return "a racing write failed with " + std::to_string(rc);
+                if (rc >= 0 && host.read(d, rg)[0] != mark)
+                    return "a write racing an in-use hint was lost";
+            }
             break;
         }
         case 2: {   // a guest write

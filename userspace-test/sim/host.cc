@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace coshare::sim {
 
@@ -267,6 +268,30 @@ uint64_t Host::env_gfn_end(uint16_t domid) const
     return it == guests_.end() ? 0 : it->second.size();
 }
 
+void Host::frame_unmapped()
+{
+    if (auto hook = std::exchange(on_unmap_, nullptr))
+        hook();
+}
+
+void Host::write_racing(uint16_t domid, uint64_t gfn, const Page& data)
+{
+    const auto& e = p2m(domid, gfn);
+    if (e.type == CS_P2M_RAM)
+        std::memcpy(frame(e.mfn), data.data(), kPage);
+    else
+        racing_.push_back({domid, gfn, data});
+}
+
+int Host::finish_racing_writes()
+{
+    auto writes = std::exchange(racing_, {});
+    for (const auto& w : writes)
+        if (int rc = write(w.domid, w.gfn, 0, w.data))
+            return rc;
+    return static_cast<int>(writes.size());
+}
+
 cs_mfn_t Host::env_alloc()
 {
     if (free_.empty())
@@ -317,7 +342,7 @@ void* cs_env_frame_map(cs_env* env, cs_mfn_t m)
 {
     return env->host->frame(m);
 }
-void cs_env_frame_unmap(cs_env*, void*) {}
+void cs_env_frame_unmap(cs_env* env, void*) { env->host->frame_unmapped(); }
 uint32_t cs_env_frame_tag(cs_env* env, cs_mfn_t m)
 {
     return env->host->tag(m);

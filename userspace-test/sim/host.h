@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -94,6 +95,18 @@ public:
         return it == notified_.end() ? 0 : it->second;
     }
 
+    // Test hook: runs once, at the engine's next frame unmap, as if another
+    // vCPU acted while the engine holds its lock (see write_racing).
+    void on_next_unmap(std::function<void()> hook) { on_unmap_ = std::move(hook); }
+    void frame_unmapped();
+    // A write by another vCPU while the engine holds its lock: a writable
+    // gfn takes it at once; a read-only one faults, and the write is queued
+    // until the engine lets go (finish_racing_writes then does it).
+    void write_racing(uint16_t domid, uint64_t gfn, const Page& data);
+    // The queued writes, through copy-on-write: how many there were, or the
+    // first failure's -errno (-ENOMEM: the domain would crash).
+    int finish_racing_writes();
+
     // Test hooks: the p2m entry, and raw frame memory.
     P2mEntry& p2m(uint16_t domid, uint64_t gfn);
     std::byte* frame(cs_mfn_t mfn) { return base_ + mfn * kPage; }
@@ -120,6 +133,13 @@ private:
     cs_env env_{this};
     cs_engine* engine_ = nullptr;
     std::mutex lock_;
+    std::function<void()> on_unmap_;
+    struct RacingWrite {
+        uint16_t domid;
+        uint64_t gfn;
+        Page data;
+    };
+    std::vector<RacingWrite> racing_;
 };
 
 // Builds one batch op struct for the guest calling on itself.

@@ -28,7 +28,7 @@ if insmod /coshare/coshare.ko; then
     for f in full_scans hypercall_errors hinted_kernel_text shared_kernel_text \
              inserted_kernel_text hinted_kernel_rodata shared_kernel_rodata \
              hinted_process_text shared_process_text hinted_free shared_free \
-             inserted_free skipped_free errors_free; do
+             inserted_free skipped_free errors_free hinted_in_use shared_in_use; do
         line="$line $f=$(cat $S/$f)"
     done
     say "step=counters$line"

@@ -31,6 +31,7 @@ sleep 90
 line=""
 for f in full_scans hinted_kernel_text shared_kernel_text hinted_kernel_rodata \
          hinted_process_text shared_process_text hinted_free shared_free \
+         hinted_in_use shared_in_use \
          fifo_depth bonus; do
     line="$line $f=$(cat $S/$f)"
 done

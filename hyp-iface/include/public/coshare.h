@@ -25,7 +25,8 @@
  * defines them and __XEN_COSHARE_GUEST__ (see the Linux module). */
 #if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
-#define XEN_COSHARE_VERSION              0x00010001 /* major 1, minor 1 */
+/* Major 2: the in-use class, and stats grew by one class. */
+#define XEN_COSHARE_VERSION              0x00020000 /* major 2, minor 0 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -53,7 +54,11 @@
 #define XEN_COSHARE_CLASS_PROCESS_TEXT   2 /* page cache of exec mappings  */
 #define XEN_COSHARE_CLASS_ZERO           3 /* free page: content is void,  */
                                            /* treated as all-zero         */
-#define XEN_COSHARE_CLASS_NR             4
+#define XEN_COSHARE_CLASS_IN_USE         4 /* in-use page the guest may   */
+                                           /* still write (zero, file     */
+                                           /* data): made read-only       */
+                                           /* before it is compared       */
+#define XEN_COSHARE_CLASS_NR             5
 
 /* Largest batch accepted by the batch ops (hint, unhint, vol_add/del). */
 #define XEN_COSHARE_BATCH_MAX            512

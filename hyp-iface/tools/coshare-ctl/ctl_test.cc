@@ -440,7 +440,7 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 1.1 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 2.0 (batch max 512, gfn max 0xffffffff)\n");
 }
 
 TEST_F(Ctl, ReserveIsSetInMibAndShown)
@@ -503,17 +503,17 @@ TEST_F(Ctl, StockHypervisorHasNoCoshare)
 
 TEST_F(Ctl, OtherAbiMajorIsRefused)
 {
-    ScriptedHypervisor v2([](xen_coshare_op_t& op) {
-        op.u.version.version = 0x00020001;
+    ScriptedHypervisor other([](xen_coshare_op_t& op) {
+        op.u.version.version = 0x00030001;
         return 0;
     });
-    Outcome r = run({"stats"}, &v2);
+    Outcome r = run({"stats"}, &other);
     EXPECT_EQ(r.code, int(Exit::no_coshare));
-    EXPECT_TRUE(contains(r.err, "speaks coshare ABI 2.1, this tool ABI 1.x"))
+    EXPECT_TRUE(contains(r.err, "speaks coshare ABI 3.1, this tool ABI 2.x"))
         << r.err;
-    Outcome v = run({"version"}, &v2);
+    Outcome v = run({"version"}, &other);
     EXPECT_EQ(v.code, int(Exit::no_coshare));
-    EXPECT_TRUE(contains(v.out, "coshare ABI 2.1")) << v.out;
+    EXPECT_TRUE(contains(v.out, "coshare ABI 3.1")) << v.out;
 }
 
 TEST_F(Ctl, GuestIsNotAllowed)

@@ -17,9 +17,10 @@ inline constexpr uint64_t kPageBytes = 4096;
 
 // Hint classes by XEN_COSHARE_CLASS_*: JSON/CSV keys and display names.
 inline constexpr std::array<std::string_view, XEN_COSHARE_CLASS_NR>
-    kClassKeys{"kernel_text", "kernel_rodata", "process_text", "zero"};
+    kClassKeys{"kernel_text", "kernel_rodata", "process_text", "zero", "in_use"};
 inline constexpr std::array<std::string_view, XEN_COSHARE_CLASS_NR>
-    kClassNames{"kernel text", "kernel rodata", "process text", "zero (free)"};
+    kClassNames{"kernel text", "kernel rodata", "process text", "zero (free)",
+                "in use"};
 
 enum class Scope { both, domain, global };
 

@@ -19,9 +19,9 @@ namespace coshare::fpcompare {
 using nlohmann::json;
 
 const std::array<std::string_view, kClassCount> kClassNames = {
-    "kernel text", "kernel rodata", "process text", "free (zero)"};
+    "kernel text", "kernel rodata", "process text", "free (zero)", "in use"};
 const std::array<std::string_view, kClassCount> kClassKeys = {
-    "kernel_text", "kernel_rodata", "process_text", "free"};
+    "kernel_text", "kernel_rodata", "process_text", "free", "in_use"};
 
 FormatError::FormatError(std::string file, uint64_t record,
                          const std::string& why)
@@ -57,7 +57,7 @@ std::vector<Record> decode_fingerprints(std::span<const std::byte> bytes,
         if (r.cls >= kClassCount)
             throw FormatError(name, i,
                               "class " + std::to_string(r.cls) +
-                                  " out of range (0..3)");
+                                  " out of range (0.." + std::to_string(kClassCount - 1) + ")");
         if (r.flags != 0) {
             char flags[16];
             std::snprintf(flags, sizeof flags, "0x%x", r.flags);

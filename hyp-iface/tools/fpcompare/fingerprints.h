@@ -27,7 +27,7 @@ inline constexpr uint32_t kClassKernelText = 0;
 inline constexpr uint32_t kClassKernelRodata = 1;
 inline constexpr uint32_t kClassProcessText = 2;
 inline constexpr uint32_t kClassFree = 3;   // content void: the zero page
-inline constexpr size_t kClassCount = 4;
+inline constexpr size_t kClassCount = 5;   // XEN_COSHARE_CLASS_NR
 
 // Display names ("kernel text") and JSON keys ("kernel_text") by class.
 extern const std::array<std::string_view, kClassCount> kClassNames;

@@ -119,13 +119,13 @@ TEST_F(Dumps, RejectsSizeNotMultipleOf16)
 
 TEST_F(Dumps, RejectsClassOutOfRange)
 {
-    fs::path p = write("cls", {rec(1, KT), rec(2, 4), rec(3, 99)});
+    fs::path p = write("cls", {rec(1, KT), rec(2, 5), rec(3, 99)});
     FormatError e = format_error([&] { read_fingerprints(p); });
     EXPECT_EQ(e.record(), 1u);
     std::string what = e.what();
     EXPECT_NE(what.find(p.string()), std::string::npos) << what;
     EXPECT_NE(what.find("record 1"), std::string::npos) << what;
-    EXPECT_NE(what.find("class 4"), std::string::npos) << what;
+    EXPECT_NE(what.find("class 5"), std::string::npos) << what;
 }
 
 TEST_F(Dumps, RejectsNonzeroFlags)
@@ -315,7 +315,7 @@ TEST(Compare, LevelsAddUpAndMatchABruteForceCount)
 
 TEST(Compare, RejectsInvalidRecords)
 {
-    EXPECT_THROW(compare({{rec(1, 4)}}, kZero), std::invalid_argument);
+    EXPECT_THROW(compare({{rec(1, 5)}}, kZero), std::invalid_argument);
 }
 
 // --- zero hash and hex ----------------------------------------------------
@@ -374,7 +374,7 @@ TEST(Output, JsonHasTheReportsNumbers)
     EXPECT_DOUBLE_EQ(j["total"]["saved_mib"].get<double>(), 255.0 / 256);
 
     const auto& classes = j["classes"];
-    ASSERT_EQ(classes.size(), 4u);
+    ASSERT_EQ(classes.size(), kClassCount);
     for (size_t c = 0; c < kClassCount; ++c) {
         const auto& o = classes[std::string(kClassKeys[c])];
         EXPECT_EQ(o["id"], c);

@@ -101,6 +101,30 @@ static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
     return 0;
 }
 
+/*
+ * gfn leaves one shared frame for another.  The mapping's references on the
+ * old frame are dropped; its allocation reference keeps it until the engine
+ * frees it, after the gfn lock is dropped and the change flushed.
+ */
+static int share_move(struct domain *d, uint64_t gfn, mfn_t from, mfn_t to)
+{
+    struct p2m_domain *p2m = p2m_get_hostp2m(d);
+    struct page_info *tpg = mfn_to_page(to);
+    int rc;
+
+    if ( !get_page_and_type(tpg, dom_cow, PGT_shared_page) )
+        return -EINVAL;
+    rc = p2m_set_entry(p2m, _gfn(gfn), to, PAGE_ORDER_4K, p2m_ram_shared,
+                       p2m->default_access);
+    if ( rc )
+    {
+        put_page_and_type(tpg);
+        return rc;
+    }
+    put_page_and_type(mfn_to_page(from));
+    return 0;
+}
+
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
                      cs_mfn_t frame)
 {
@@ -120,6 +144,8 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
         if ( !rc )
             atomic_inc(&d->shr_pages);
     }
+    else if ( p2m_is_shared(t) && mfn_valid(m) && mfn_x(m) != frame )
+        rc = share_move(d, gfn, m, _mfn(frame));
     put_gfn(d, gfn);
     if ( old )
     {

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collect_memory.c - in-use pages other guests likely hold too: pages on an
+ * LRU list (file page cache, initramfs and tmpfs files, process memory) and
+ * pages that are all zero (allocated but not written since they were
+ * zeroed).  With hint_in_use=2, every in-use page (kernel data, slab, page
+ * tables, stacks).  A walk over System RAM, in_use_pages_to_scan pfns per
+ * scan, resuming where it stopped.
+ *
+ * Such pages may be written at any moment, so they go in the in-use class:
+ * the hypervisor makes each read-only before it reads it.  The walk reads
+ * page flags without taking references; a page freed or reused meanwhile
+ * only makes a hint pointless, never wrong.  Free pages are free page
+ * reporting's; offline (ballooned) and hwpoisoned pages are never read.
+ * A page this guest saw shared is hinted again only every
+ * CS_REHINT_PASSES passes: it is most likely still shared.  Pages the text
+ * collectors hinted (their fingerprint says so) are theirs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/page-flags.h>
+#include <linux/string.h>
+
+#include "coshare.h"
+
+#define CS_REHINT_PASSES 8
+
+static struct {
+	unsigned long pfn;	/* next pfn to look at */
+	u32 pass;		/* full passes started */
+} walk;
+
+static bool cs_page_is_zero(struct page *page)
+{
+	void *va = kmap_local_page(page);
+	bool zero = !memchr_inv(va, 0, PAGE_SIZE);
+
+	kunmap_local(va);
+	return zero;
+}
+
+static bool cs_text_collectors_page(unsigned long pfn)
+{
+	u32 cls = cs->fp[pfn].cls;
+
+	return cls == XEN_COSHARE_CLASS_KERNEL_TEXT ||
+	       cls == XEN_COSHARE_CLASS_KERNEL_RODATA ||
+	       cls == XEN_COSHARE_CLASS_PROCESS_TEXT;
+}
+
+static bool cs_in_use_candidate(struct page *page, bool all)
+{
+	if (PageBuddy(page) || PageOffline(page) || PageHWPoison(page) ||
+	    !page_count(page))
+		return false;
+	if (all)
+		return true;
+	/* Page cache (shmem and ramfs too) and process memory. */
+	if (PageLRU(page))
+		return true;
+	return cs_page_is_zero(page);
+}
+
+/* The System RAM range [*start, *end) holding pfn, or the first after it. */
+static bool cs_ram_range(unsigned long pfn, unsigned long *start,
+			 unsigned long *end)
+{
+	const struct resource *r;
+	bool found = false;
+
+	for (r = iomem_resource.child; r; r = r->sibling) {
+		unsigned long s = PFN_UP(r->start), e = PFN_DOWN(r->end + 1);
+
+		if (!r->name || strcmp(r->name, "System RAM") || e <= max(s, pfn))
+			continue;
+		s = max(s, pfn);
+		if (!found || s < *start) {
+			*start = s;
+			*end = e;
+			found = true;
+		}
+	}
+	return found;
+}
+
+void cs_collect_memory(unsigned long budget)
+{
+	bool rehint = walk.pass % CS_REHINT_PASSES == 0;
+	bool all = cs->knob[CS_KNOB_HINT_IN_USE] == 2;
+
+	if (!cs->knob[CS_KNOB_HINT_IN_USE])
+		return;
+	while (budget) {
+		unsigned long pfn, end;
+
+		if (!cs_ram_range(walk.pfn, &pfn, &end) || pfn >= cs->max_pfn) {
+			walk.pfn = 0;
+			walk.pass++;
+			return;
+		}
+		end = min3(end, cs->max_pfn, pfn + budget);
+		budget -= end - pfn;
+		for (; pfn < end; pfn++) {
+			struct page *page = pfn_to_online_page(pfn);
+
+			if (page && !cs_text_collectors_page(pfn) &&
+			    (rehint || !cs_bitmap_test(&cs->shared, pfn)) &&
+			    cs_in_use_candidate(page, all))
+				cs_submit(XEN_COSHARE_CLASS_IN_USE, pfn);
+			if (!(pfn & 1023))
+				cond_resched();
+		}
+		walk.pfn = end;
+	}
+}
