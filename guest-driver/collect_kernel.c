@@ -82,31 +82,35 @@ static unsigned long cs_walk_step(const pte_t *pte, unsigned int level)
 	}
 }
 
-static void cs_collect_modules(void)
+void cs_walk_kernel_range(unsigned long start, unsigned long end,
+			  void (*fn)(unsigned long pfn, pte_t pte))
 {
-	unsigned long addr = MODULES_VADDR;
+	unsigned long addr = start;
 
-	while (addr < MODULES_END) {
+	while (addr < end) {
 		unsigned int level;
 		pte_t *pte = lookup_address(addr, &level);
 		unsigned long step = cs_walk_step(pte, level);
 		unsigned long next = ALIGN_DOWN(addr, step) + step;
 
-		if (pte && level == PG_LEVEL_4K && pte_present(*pte) &&
-		    !pte_write(*pte)) {
-			bool text = pte_exec(*pte);
-			unsigned int cls = text ? XEN_COSHARE_CLASS_KERNEL_TEXT :
-						  XEN_COSHARE_CLASS_KERNEL_RODATA;
-
-			if (cs->knob[text ? CS_KNOB_HINT_KERNEL_TEXT :
-					    CS_KNOB_HINT_KERNEL_RODATA])
-				cs_submit(cls, pte_pfn(*pte));
-		}
+		if (pte && level == PG_LEVEL_4K && pte_present(*pte))
+			fn(pte_pfn(*pte), *pte);
 		if (next <= addr)	/* wrapped past the top */
 			break;
 		addr = next;
 		cond_resched();
 	}
+}
+
+static void cs_module_page(unsigned long pfn, pte_t pte)
+{
+	bool text = pte_exec(pte);
+	unsigned int cls = text ? XEN_COSHARE_CLASS_KERNEL_TEXT :
+				  XEN_COSHARE_CLASS_KERNEL_RODATA;
+
+	if (!pte_write(pte) &&
+	    cs->knob[text ? CS_KNOB_HINT_KERNEL_TEXT : CS_KNOB_HINT_KERNEL_RODATA])
+		cs_submit(cls, pfn);
 }
 
 void cs_collect_kernel(void)
@@ -116,5 +120,5 @@ void cs_collect_kernel(void)
 	if (cs->knob[CS_KNOB_HINT_KERNEL_RODATA])
 		cs_collect_range("Kernel rodata",
 				 XEN_COSHARE_CLASS_KERNEL_RODATA);
-	cs_collect_modules();
+	cs_walk_kernel_range(MODULES_VADDR, MODULES_END, cs_module_page);
 }

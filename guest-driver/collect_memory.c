@@ -3,9 +3,9 @@
  * collect_memory.c - in-use pages other guests likely hold too: pages on an
  * LRU list (file page cache, initramfs and tmpfs files, process memory) and
  * pages that are all zero (allocated but not written since they were
- * zeroed).  With hint_in_use=2, every in-use page (kernel data, slab, page
- * tables, stacks).  A walk over System RAM, in_use_pages_to_scan pfns per
- * scan, resuming where it stopped.
+ * zeroed).  With hint_in_use=2, also slab, page tables and reserved pages
+ * (kernel image, boot allocations).  A walk over System RAM,
+ * in_use_pages_to_scan pfns per scan, resuming where it stopped.
  *
  * Such pages may be written at any moment, so they go in the in-use class:
  * the hypervisor makes each read-only before it reads it.  The walk reads
@@ -15,14 +15,23 @@
  * A page this guest saw shared is hinted again only every
  * CS_REHINT_PASSES passes: it is most likely still shared.  Pages the text
  * collectors hinted (their fingerprint says so) are theirs.
+ *
+ * Never hinted: the pages behind the CPU entry area (IDT, GDT, TSS, entry
+ * and exception stacks) and the boot CPU's idle stack (init_task's, in the
+ * kernel image), which the CPU itself writes while it delivers an
+ * interrupt.  A write fault there would have to be resolved in the middle
+ * of event delivery; nothing is worth that risk.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/sched/task.h>
 #include <linux/page-flags.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <asm/cpu_entry_area.h>
 
 #include "coshare.h"
 
@@ -31,7 +40,35 @@
 static struct {
 	unsigned long pfn;	/* next pfn to look at */
 	u32 pass;		/* full passes started */
+	struct cs_bitmap never;	/* pfns behind the CPU entry area */
 } walk;
+
+static void cs_never_hint(unsigned long pfn, pte_t pte)
+{
+	if (pfn < walk.never.bits)
+		cs_bitmap_assign(&walk.never, pfn, true);
+}
+
+static int cs_walk_init(void)
+{
+	walk.never.bits = cs->max_pfn;
+	walk.never.words = vzalloc(DIV_ROUND_UP(cs->max_pfn, 64) * 8);
+	if (!walk.never.words)
+		return -ENOMEM;
+	cs_walk_kernel_range(CPU_ENTRY_AREA_BASE,
+			     CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE,
+			     cs_never_hint);
+	cs_walk_kernel_range((unsigned long)init_task.stack,
+			     (unsigned long)init_task.stack + THREAD_SIZE,
+			     cs_never_hint);
+	return 0;
+}
+
+void cs_collect_memory_exit(void)
+{
+	vfree(walk.never.words);
+	walk.never.words = NULL;
+}
 
 static bool cs_page_is_zero(struct page *page)
 {
@@ -56,10 +93,11 @@ static bool cs_in_use_candidate(struct page *page, bool all)
 	if (PageBuddy(page) || PageOffline(page) || PageHWPoison(page) ||
 	    !page_count(page))
 		return false;
-	if (all)
-		return true;
 	/* Page cache (shmem and ramfs too) and process memory. */
 	if (PageLRU(page))
+		return true;
+	/* Kernel memory of known kinds; not vmalloc (stacks among it). */
+	if (all && (PageSlab(page) || PageTable(page) || PageReserved(page)))
 		return true;
 	return cs_page_is_zero(page);
 }
@@ -91,7 +129,8 @@ void cs_collect_memory(unsigned long budget)
 	bool rehint = walk.pass % CS_REHINT_PASSES == 0;
 	bool all = cs->knob[CS_KNOB_HINT_IN_USE] == 2;
 
-	if (!cs->knob[CS_KNOB_HINT_IN_USE])
+	if (!cs->knob[CS_KNOB_HINT_IN_USE] ||
+	    (!walk.never.words && cs_walk_init()))
 		return;
 	while (budget) {
 		unsigned long pfn, end;
@@ -106,7 +145,8 @@ void cs_collect_memory(unsigned long budget)
 		for (; pfn < end; pfn++) {
 			struct page *page = pfn_to_online_page(pfn);
 
-			if (page && !cs_text_collectors_page(pfn) &&
+			if (page && !cs_bitmap_test(&walk.never, pfn) &&
+			    !cs_text_collectors_page(pfn) &&
 			    (rehint || !cs_bitmap_test(&cs->shared, pfn)) &&
 			    cs_in_use_candidate(page, all))
 				cs_submit(XEN_COSHARE_CLASS_IN_USE, pfn);

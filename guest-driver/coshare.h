@@ -67,6 +67,9 @@ void cs_sysfs_exit(void);
 /* collect_kernel.c: kernel text and rodata, as pfn ranges. */
 void cs_collect_kernel(void);
 unsigned long cs_ram_end_pfn(void);
+/* Calls fn for each 4 KiB page mapped in [start, end) of kernel space. */
+void cs_walk_kernel_range(unsigned long start, unsigned long end,
+			  void (*fn)(unsigned long pfn, pte_t pte));
 
 /* collect_process.c: page cache of executable file mappings. */
 void cs_collect_process(unsigned long budget);
@@ -74,6 +77,7 @@ void cs_collect_process_exit(void);
 
 /* collect_memory.c: in-use pages that are file page cache or all zero. */
 void cs_collect_memory(unsigned long budget);
+void cs_collect_memory_exit(void);
 
 /* free_report.c: free pages, through free page reporting. */
 int cs_free_report_init(void);

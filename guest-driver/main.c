@@ -168,6 +168,7 @@ static void __exit cs_exit(void)
 {
 	kthread_stop(cs->scanner);
 	cs_collect_process_exit();
+	cs_collect_memory_exit();
 	cs_free_report_exit();
 	cs_sysfs_exit();
 	cs_volatile_exit();

@@ -57,6 +57,38 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
     return CS_NIL;
 }
 
+/*
+ * gfn's own page mfn becomes a new shared frame, read-only in the p2m; its
+ * id goes to *fid.  On failure nothing is left behind.
+ */
+static int cs_insert_in_place(struct cs_engine *e, struct cs_domain *d,
+                              uint64_t gfn, cs_mfn_t mfn, uint64_t hash,
+                              uint8_t flags, uint32_t *fid)
+{
+    uint32_t id = cs_frame_new(e, mfn, hash, d->group, flags);
+    int rc;
+
+    if ( id == CS_NIL )
+        return -ENOMEM;
+    rc = cs_rmap_add(e, id, d, gfn);
+    if ( rc )
+    {
+        /* No mapping yet: drop the lone frame record by hand. */
+        cs_lh_remove(e, &e->index, id);
+        cs_env_frame_set_tag(e->env, mfn, CS_NIL);
+        cs_slab_put(&e->frames, id);
+        return rc;
+    }
+    rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);
+    if ( rc )
+    {
+        cs_rmap_del(e, id, cs_mapping_find(e, d->slot, gfn));
+        return rc;
+    }
+    *fid = id;
+    return 0;
+}
+
 /* Moves frame fid to the index chain of hash, with its zero flag. */
 static void cs_frame_rekey(struct cs_engine *e, uint32_t fid, uint64_t hash,
                            bool zero)
@@ -90,22 +122,7 @@ static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
     if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE), 0;
 
-    own = cs_frame_new(e, mfn, 0, d->group, 0);
-    if ( own == CS_NIL )
-        return -ENOMEM;
-    rc = cs_rmap_add(e, own, d, gfn);
-    if ( !rc )
-    {
-        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);
-        if ( rc )
-            cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
-    }
-    else
-    {
-        cs_lh_remove(e, &e->index, own);
-        cs_env_frame_set_tag(e->env, mfn, CS_NIL);
-        cs_slab_put(&e->frames, own);
-    }
+    rc = cs_insert_in_place(e, d, gfn, mfn, 0, 0, &own);
     if ( rc )
         return rc;
 
@@ -232,26 +249,7 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
         else if ( hash == e->zero_hash && cs_page_is_zero(va) )
             flags = CS_FRAME_ZERO;
 
-        fid = cs_frame_new(e, mfn, hash, d->group, flags);
-        if ( fid == CS_NIL )
-        {
-            rc = -ENOMEM;
-            goto out;
-        }
-        rc = cs_rmap_add(e, fid, d, gfn);
-        if ( !rc )
-        {
-            rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);
-            if ( rc )
-                mfn = cs_rmap_del(e, fid, cs_mapping_find(e, d->slot, gfn));
-        }
-        else
-        {
-            /* No mapping yet: drop the lone frame record by hand. */
-            cs_lh_remove(e, &e->index, fid);
-            cs_env_frame_set_tag(e->env, mfn, CS_NIL);
-            cs_slab_put(&e->frames, fid);
-        }
+        rc = cs_insert_in_place(e, d, gfn, mfn, hash, flags, &fid);
         if ( rc )
             goto out;
         ent->result = XEN_COSHARE_RES_INSERTED;

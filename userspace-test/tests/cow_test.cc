@@ -15,8 +15,7 @@ protected:
     void SetUp() override
     {
         for (uint16_t d = 1; d <= 3; ++d) {
-            host().add_guest(d, 8);
-            ASSERT_EQ(host().enable(d, 1), 0);
+            add_enabled_guest(d, 8);
             for (uint64_t g = 0; g < 8; ++g)
                 host().fill(d, g, page_of(g));
             host().hint(d, kText, iota(0, 8));

@@ -54,6 +54,12 @@ protected:
             make_host(1 << 14);
         return *host_;
     }
+    // A guest of `pages` zeroed pages, hinting enabled, in sharing group 1.
+    void add_enabled_guest(uint16_t domid, size_t pages, bool repay = false)
+    {
+        host().add_guest(domid, pages);
+        ASSERT_EQ(host().enable(domid, 1, repay), 0);
+    }
     void expect_clean_audit()
     {
         std::vector<std::string> msgs;

@@ -13,10 +13,8 @@ class InUseTest : public HostTest {
 protected:
     void SetUp() override
     {
-        for (uint16_t d = 1; d <= 2; ++d) {
-            host().add_guest(d, 64);
-            ASSERT_EQ(host().enable(d, 1), 0);
-        }
+        add_enabled_guest(1, 64);
+        add_enabled_guest(2, 64);
     }
 };
 
@@ -44,8 +42,7 @@ TEST_F(InUseTest, EqualPagesMergeAndUnequalOnesStayTheirOwn)
         }
     // Inserted frames are indexed by their real content: a later guest
     // with the same page merges into them.
-    host().add_guest(3, 4);
-    ASSERT_EQ(host().enable(3, 1), 0);
+    add_enabled_guest(3, 4);
     host().fill(3, 0, page_of(200 + 12));
     auto r3 = host().hint(3, XEN_COSHARE_CLASS_PROCESS_TEXT, {0});
     EXPECT_EQ(r3[0].result, XEN_COSHARE_RES_SHARED);
@@ -104,8 +101,7 @@ TEST_F(InUseTest, AWriteRacingTheHashIsNeverLost)
 // private, and the guest learns why.
 TEST_F(InUseTest, WithoutVolatileCoverRepaymentLeavesThePagePrivate)
 {
-    host().add_guest(3, 8);
-    ASSERT_EQ(host().enable(3, 1, /*repay=*/true), 0);
+    add_enabled_guest(3, 8, /*repay=*/true);
     auto r = host().hint(3, kInUse, {1});
     EXPECT_EQ(r[0].result, XEN_COSHARE_RES_SKIPPED);
     EXPECT_EQ(r[0].error, XEN_COSHARE_SKIP_NEED_VOLATILE);
