@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * collect_memory.c - in-use pages other guests likely hold too: pages on an
- * LRU list (file page cache, initramfs and tmpfs files, process memory) and
- * pages that are all zero (allocated but not written since they were
- * zeroed).  With hint_in_use=2, also slab, page tables and reserved pages
- * (kernel image, boot allocations).  A walk over System RAM,
- * in_use_pages_to_scan pfns per scan, resuming where it stopped.
+ * collect_memory.c - in-use pages other guests likely hold too: file page
+ * cache (initramfs and tmpfs files, data files) and pages that are all zero
+ * (allocated but not written since they were zeroed).  With hint_in_use=2
+ * (experimental), also slab and reserved pages (kernel image, boot
+ * allocations).  A walk over System RAM, in_use_pages_to_scan pfns per
+ * scan, resuming where it stopped.
  *
  * Such pages may be written at any moment, so they go in the in-use class:
  * the hypervisor makes each read-only before it reads it.  The walk reads
@@ -16,11 +16,13 @@
  * CS_REHINT_PASSES passes: it is most likely still shared.  Pages the text
  * collectors hinted (their fingerprint says so) are theirs.
  *
- * Never hinted: the pages behind the CPU entry area (IDT, GDT, TSS, entry
- * and exception stacks) and the boot CPU's idle stack (init_task's, in the
- * kernel image), which the CPU itself writes while it delivers an
- * interrupt.  A write fault there would have to be resolved in the middle
- * of event delivery; nothing is worth that risk.
+ * Never hinted, because Xen or the CPU itself writes them in ways a
+ * copy-on-write fault would hurt: page tables (Xen sets their accessed and
+ * dirty bits when it walks them to copy hypercall arguments, and that
+ * unshare fails while the engine is busy), this module's hypercall buffers,
+ * the pages behind the CPU entry area (IDT, GDT, TSS, entry and exception
+ * stacks) and the boot CPU's idle stack, which the CPU writes while it
+ * delivers an interrupt.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -49,6 +51,16 @@ static void cs_never_hint(unsigned long pfn, pte_t pte)
 		cs_bitmap_assign(&walk.never, pfn, true);
 }
 
+/* A buffer Xen writes: from the direct map or vmalloc. */
+static void cs_never_hint_buffer(const void *buf, size_t len)
+{
+	const char *p = PTR_ALIGN_DOWN((const char *)buf, PAGE_SIZE);
+
+	for (; p < (const char *)buf + len; p += PAGE_SIZE)
+		cs_never_hint(is_vmalloc_addr(p) ? vmalloc_to_pfn(p) :
+						   PHYS_PFN(__pa(p)), __pte(0));
+}
+
 static int cs_walk_init(void)
 {
 	walk.never.bits = cs->max_pfn;
@@ -61,6 +73,9 @@ static int cs_walk_init(void)
 	cs_walk_kernel_range((unsigned long)init_task.stack,
 			     (unsigned long)init_task.stack + THREAD_SIZE,
 			     cs_never_hint);
+	cs_never_hint_buffer(cs, sizeof(*cs));
+	cs_never_hint_buffer(cs->batch,
+			     XEN_COSHARE_CLASS_NR * sizeof(*cs->batch));
 	return 0;
 }
 
@@ -91,13 +106,13 @@ static bool cs_text_collectors_page(unsigned long pfn)
 static bool cs_in_use_candidate(struct page *page, bool all)
 {
 	if (PageBuddy(page) || PageOffline(page) || PageHWPoison(page) ||
-	    !page_count(page))
+	    PageTable(page) || !page_count(page))
 		return false;
-	/* Page cache (shmem and ramfs too) and process memory. */
-	if (PageLRU(page))
+	/* Page cache, shmem and ramfs included; not process memory. */
+	if (PageLRU(page) && !PageAnon(page))
 		return true;
 	/* Kernel memory of known kinds; not vmalloc (stacks among it). */
-	if (all && (PageSlab(page) || PageTable(page) || PageReserved(page)))
+	if (all && (PageSlab(page) || PageReserved(page)))
 		return true;
 	return cs_page_is_zero(page);
 }

@@ -45,6 +45,7 @@ struct cs_state {
 
 	struct cs_vfifo fifo;
 	struct page **pool;		/* pages of the FIFO, by ring slot */
+	xen_coshare_stats_t hv_stats;	/* the stats op's buffer */
 	u64 hv_cow_faults;		/* from the hypervisor's stats */
 	u64 notifications;		/* VIRQ_COSHARE received */
 	u64 refill_stalls;		/* refills that did not gain ground */

@@ -49,6 +49,9 @@ int cs_hyp_batch(u8 opcode, unsigned int cls, xen_coshare_entry_t *ents,
 		cs->c.hypercall_errors++;
 	if (rc == -EACCES)
 		cs->denied = true;
+	else if (rc)
+		pr_warn_ratelimited("batch op %u (class %u, %u entries) failed: %d\n",
+				    opcode, cls, nr, rc);
 	return rc;
 }
 

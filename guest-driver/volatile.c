@@ -36,20 +36,21 @@ static u32 cs_slot_of_newest(void)
 /* Learns what Xen reclaimed; those pages must never be touched again. */
 static void cs_volatile_sync(void)
 {
-	xen_coshare_stats_t st;
+	/* Xen writes it: a buffer the in-use walk never hints. */
+	const xen_coshare_stats_t *st = &cs->hv_stats;
 	u64 gone[64];
 	int n, i;
 
-	if (cs_hyp_stats(&st))
+	if (cs_hyp_stats(&cs->hv_stats))
 		return;
-	cs->hv_cow_faults = st.cow_copy + st.cow_zero + st.cow_nocopy;
+	cs->hv_cow_faults = st->cow_copy + st->cow_zero + st->cow_nocopy;
 	/* With dom0's repay flag, Xen refuses a FIFO below the bonus. */
-	cs->fifo.repay_percent = (st.flags & XEN_COSHARE_CTL_REPAY) ? 100 :
+	cs->fifo.repay_percent = (st->flags & XEN_COSHARE_CTL_REPAY) ? 100 :
 				 cs->knob[CS_KNOB_REPAY_PERCENT];
 	do {
 		u32 first = cs->fifo.head;
 
-		n = cs_vfifo_sync(&cs->fifo, st.fifo_depth, st.bonus, gone,
+		n = cs_vfifo_sync(&cs->fifo, st->fifo_depth, st->bonus, gone,
 				  ARRAY_SIZE(gone));
 		for (i = 0; i < n; i++) {
 			struct page *page = cs->pool[(first + i) % cs->fifo.cap];

@@ -50,7 +50,7 @@ static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
     if ( cs_content_hash(e, va) != cs_frame_hash(f) )
         cs_bad(c, "frame %u: content changed under its hash", fid);
     if ( (f->flags & CS_FRAME_ZERO) &&
-         memcmp(va, cs_zero_page, CS_PAGE_SIZE) )
+         !cs_page_equal(va, cs_zero_page) )
         cs_bad(c, "frame %u: marked zero but is not", fid);
 
     /* Two frames of one group must never hold the same content. */
@@ -64,7 +64,7 @@ static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
              cs_frame_hash(g) != cs_frame_hash(f) )
             continue;
         gva = cs_env_frame_map(e->env, cs_frame_mfn(g));
-        if ( !memcmp(va, gva, CS_PAGE_SIZE) )
+        if ( cs_page_equal(va, gva) )
             cs_bad(c, "frames %u and %u: same content, not merged", fid, id);
         cs_env_frame_unmap(e->env, gva);
     }

@@ -38,6 +38,18 @@ uint64_t cs_hash_page_seeded(const void *page, uint64_t seed)
     return cs_mix64(a ^ ((b << 32) | (b >> 32)) ^ seed);
 }
 
+bool cs_page_equal(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    unsigned int i;
+
+    for ( i = 0; i < 4096 / 8; i += 4 )
+        if ( (x[i] ^ y[i]) | (x[i + 1] ^ y[i + 1]) |
+             (x[i + 2] ^ y[i + 2]) | (x[i + 3] ^ y[i + 3]) )
+            return false;
+    return true;
+}
+
 uint64_t cs_hash_page(const void *page)
 {
     return cs_hash_page_seeded(page, 0);

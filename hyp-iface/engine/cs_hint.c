@@ -14,7 +14,7 @@
 
 static bool cs_page_is_zero(const void *va)
 {
-    return !memcmp(va, cs_zero_page, CS_PAGE_SIZE);
+    return cs_page_equal(va, cs_zero_page);
 }
 
 #define CS_TOO_MANY_COLLISIONS 0xffffffffu
@@ -47,7 +47,7 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
             if ( compares++ == e->cfg.max_compares )
                 return CS_TOO_MANY_COLLISIONS;
             fva = cs_env_frame_map(e->env, cs_frame_mfn(f));
-            same = !memcmp(va, fva, CS_PAGE_SIZE);
+            same = cs_page_equal(va, fva);
             cs_env_frame_unmap(e->env, fva);
         }
         if ( same )

@@ -37,6 +37,19 @@ TEST_F(HostTest, IdenticalPagesShareAcrossGuests)
     EXPECT_EQ(again[0].error, XEN_COSHARE_SKIP_ALREADY);
 }
 
+// The engine's word-wise page compare, against a byte of difference anywhere.
+TEST(PageEqual, FindsADifferenceInAnyByte)
+{
+    alignas(8) Page a = page_of(7);
+    alignas(8) Page b = a;
+    EXPECT_TRUE(cs_page_equal(a.data(), b.data()));
+    for (size_t at : {size_t{0}, size_t{7}, size_t{8}, size_t{2049}, sim::kPage - 1}) {
+        b = a;
+        b[at] ^= std::byte{0x10};
+        EXPECT_FALSE(cs_page_equal(a.data(), b.data())) << "byte " << at;
+    }
+}
+
 TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
 {
     make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 100});
