@@ -157,8 +157,9 @@ static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
     }
 
     /*
-     * An equal frame exists but the page could not join it: it must not stay
-     * a second frame of that content, so the domain gets it back, writable.
+     * An equal frame exists but the page could not join it, or may exist
+     * beyond the compare cap: the page must not stay a second frame of that
+     * content, so the domain gets it back, writable.
      */
     if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
         return rc ?: -EBUSY;  /* stays inserted: a duplicate, never wrong */

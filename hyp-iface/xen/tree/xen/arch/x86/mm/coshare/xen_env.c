@@ -144,7 +144,8 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
         if ( !rc )
             atomic_inc(&d->shr_pages);
     }
-    else if ( p2m_is_shared(t) && mfn_valid(m) && mfn_x(m) != frame )
+    else if ( p2m_is_shared(t) && mfn_valid(m) && mfn_x(m) != frame &&
+              cs_env_frame_tag(env, mfn_x(m)) )    /* not stock sharing's */
         rc = share_move(d, gfn, m, _mfn(frame));
     put_gfn(d, gfn);
     if ( old )
