@@ -73,10 +73,7 @@ static int cs_insert_in_place(struct cs_engine *e, struct cs_domain *d,
     rc = cs_rmap_add(e, id, d, gfn);
     if ( rc )
     {
-        /* No mapping yet: drop the lone frame record by hand. */
-        cs_lh_remove(e, &e->index, id);
-        cs_env_frame_set_tag(e->env, mfn, CS_NIL);
-        cs_slab_put(&e->frames, id);
+        cs_frame_drop(e, id);   /* no mapping yet */
         return rc;
     }
     rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);

@@ -237,6 +237,8 @@ struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
 /* Frames and the rmap. */
 uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
                       uint16_t group, uint8_t flags);
+/* Forgets frame fid (index, tag, record); returns its mfn. */
+cs_mfn_t cs_frame_drop(struct cs_engine *e, uint32_t fid);
 int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
                 uint64_t gfn);
 /*

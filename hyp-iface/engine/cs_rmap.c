@@ -31,6 +31,16 @@ uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
     return fid;
 }
 
+cs_mfn_t cs_frame_drop(struct cs_engine *e, uint32_t fid)
+{
+    cs_mfn_t mfn = cs_frame_mfn(cs_frame(e, fid));
+
+    cs_lh_remove(e, &e->index, fid);
+    cs_env_frame_set_tag(e->env, mfn, CS_NIL);
+    cs_slab_put(&e->frames, fid);
+    return mfn;
+}
+
 int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,
                 uint64_t gfn)
 {
@@ -88,7 +98,6 @@ cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
     struct cs_mapping *x = cs_map(e, mid);
     struct cs_domain *d = cs_dom_of_slot(e, x->dom);
     uint32_t nid = x->rnext;
-    cs_mfn_t mfn;
 
     /* Ledger: who stops owning, whose bonus retires. */
     if ( f->refs == 1 )
@@ -133,12 +142,7 @@ cs_mfn_t cs_rmap_del(struct cs_engine *e, uint32_t fid, uint32_t mid)
 
     if ( f->refs )
         return CS_INVALID_MFN;
-
-    mfn = cs_frame_mfn(f);
-    cs_lh_remove(e, &e->index, fid);
-    cs_env_frame_set_tag(e->env, mfn, CS_NIL);
-    cs_slab_put(&e->frames, fid);
-    return mfn;
+    return cs_frame_drop(e, fid);
 }
 
 cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
@@ -147,7 +151,6 @@ cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
     struct cs_frame *f = cs_frame(e, from), *t = cs_frame(e, to);
     struct cs_mapping *m = cs_map(e, mid), *head = cs_map(e, t->rmap);
     struct cs_domain *d = cs_dom_of_slot(e, m->dom);
-    cs_mfn_t mfn = cs_frame_mfn(f);
 
     /* The mapping joins to's ring behind its head: a bonus for d. */
     m->rnext = head->rnext;
@@ -159,8 +162,5 @@ cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
 
     f->refs = 0;
     f->rmap = CS_NIL;
-    cs_lh_remove(e, &e->index, from);
-    cs_env_frame_set_tag(e->env, mfn, CS_NIL);
-    cs_slab_put(&e->frames, from);
-    return mfn;
+    return cs_frame_drop(e, from);
 }
