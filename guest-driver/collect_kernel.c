@@ -11,6 +11,9 @@
  * unloading meanwhile can only make a hint name a page whose content
  * changed, which the hypervisor's own compare and copy-on-write make
  * harmless.
+ *
+ * Also the helpers other collectors share for the same tables: the
+ * System RAM ranges, and a walk over mapped kernel address ranges.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,15 +39,40 @@ static const struct resource *cs_find_resource(const struct resource *parent,
 	return NULL;
 }
 
+static bool cs_is_system_ram(const struct resource *r)
+{
+	return r->name && !strcmp(r->name, "System RAM");
+}
+
 unsigned long cs_ram_end_pfn(void)
 {
 	const struct resource *r;
 	unsigned long end = 0;
 
 	for (r = iomem_resource.child; r; r = r->sibling)
-		if (r->name && !strcmp(r->name, "System RAM"))
+		if (cs_is_system_ram(r))
 			end = max_t(unsigned long, end, PFN_UP(r->end + 1));
 	return end;
+}
+
+bool cs_ram_range(unsigned long pfn, unsigned long *start, unsigned long *end)
+{
+	const struct resource *r;
+	bool found = false;
+
+	for (r = iomem_resource.child; r; r = r->sibling) {
+		unsigned long s = PFN_UP(r->start), e = PFN_DOWN(r->end + 1);
+
+		if (!cs_is_system_ram(r) || e <= max(s, pfn))
+			continue;
+		s = max(s, pfn);
+		if (!found || s < *start) {
+			*start = s;
+			*end = e;
+			found = true;
+		}
+	}
+	return found;
 }
 
 static void cs_collect_range(const char *name, unsigned int cls)

@@ -27,7 +27,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/highmem.h>
-#include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/sched/task.h>
 #include <linux/page-flags.h>
@@ -42,7 +41,7 @@
 static struct {
 	unsigned long pfn;	/* next pfn to look at */
 	u32 pass;		/* full passes started */
-	struct cs_bitmap never;	/* pfns behind the CPU entry area */
+	struct cs_bitmap never;	/* pfns never hinted (see above) */
 } walk;
 
 static void cs_never_hint(unsigned long pfn, pte_t pte)
@@ -115,28 +114,6 @@ static bool cs_in_use_candidate(struct page *page, bool all)
 	if (all && (PageSlab(page) || PageReserved(page)))
 		return true;
 	return cs_page_is_zero(page);
-}
-
-/* The System RAM range [*start, *end) holding pfn, or the first after it. */
-static bool cs_ram_range(unsigned long pfn, unsigned long *start,
-			 unsigned long *end)
-{
-	const struct resource *r;
-	bool found = false;
-
-	for (r = iomem_resource.child; r; r = r->sibling) {
-		unsigned long s = PFN_UP(r->start), e = PFN_DOWN(r->end + 1);
-
-		if (!r->name || strcmp(r->name, "System RAM") || e <= max(s, pfn))
-			continue;
-		s = max(s, pfn);
-		if (!found || s < *start) {
-			*start = s;
-			*end = e;
-			found = true;
-		}
-	}
-	return found;
 }
 
 void cs_collect_memory(unsigned long budget)

@@ -68,6 +68,8 @@ void cs_sysfs_exit(void);
 /* collect_kernel.c: kernel text and rodata, as pfn ranges. */
 void cs_collect_kernel(void);
 unsigned long cs_ram_end_pfn(void);
+/* The System RAM pfn range [*start, *end) holding pfn, or the next one. */
+bool cs_ram_range(unsigned long pfn, unsigned long *start, unsigned long *end);
 /* Calls fn for each 4 KiB page mapped in [start, end) of kernel space. */
 void cs_walk_kernel_range(unsigned long start, unsigned long end,
 			  void (*fn)(unsigned long pfn, pte_t pte));

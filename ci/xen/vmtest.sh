@@ -10,7 +10,6 @@ set -euo pipefail
 PROG=vmtest
 . "$(dirname "$0")/lib.sh"
 
-#
 # Retry policy: under load QEMU TCG itself loses a guest to a triple fault
 # now and then, on Debian's stock Xen too (make vmtest-baseline).  A test
 # that failed while a guest triple-faulted runs once more, from a fresh

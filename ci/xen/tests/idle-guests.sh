@@ -10,8 +10,9 @@
 # fingerprint estimate (coshare-fpcompare on the guests' dumps) against the
 # real saving, and audit.  Then a 640 MiB guest with over 100k mappings of
 # the zero frame is destroyed, timed.  It fails when a guest dies, the
-# audit finds a violation, or the saving exceeds the oracle.  The CSV (gzip, base64) and
-# the figures (JSON) go to the console for the host to keep.
+# audit finds a violation, or the saving exceeds the oracle.  The CSV
+# (gzip, base64) and the figures (JSON) go to the console for the host to
+# keep.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
 
