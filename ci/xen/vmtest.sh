@@ -120,6 +120,14 @@ run_test() {  # TEST
         --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh"
 }
 
+# The last lines of the run say which test failed and why (CI shows a tail).
+summary=()
+why_failed() {  # TEST: its FAIL line, else its last lines without CSV
+    local log=$VM/logs/$1.log
+    grep -a "COSHARE-RESULT: FAIL\|FAIL:" "$log" 2>/dev/null | tail -n 3 ||
+        grep -av "COSHARE-CSV64" "$log" 2>/dev/null | tail -n 12
+}
+
 rc=0
 for t in "${tests[@]}"; do
     [ -f "$CI_XEN/tests/$t.sh" ] || die "no test $CI_XEN/tests/$t.sh"
@@ -136,9 +144,17 @@ for t in "${tests[@]}"; do
             "running $t once more (first log: $VM/logs/$t.try1.log)"
         run_test "$t" && pass=0 || pass=1
     fi
-    collect "$t" "$pass" "$first" || pass=1
+    collect "$t" "$pass" "$first" || { say "$t: its results could not be collected"; pass=1; }
     rc=$((rc | pass))
+    if [ $pass = 0 ]; then
+        summary+=("PASS $t${first:+ (second try; first $first)}")
+    else
+        summary+=("FAIL $t${first:+ (twice; first $first)}")
+        while IFS= read -r l; do summary+=("     $l"); done < <(why_failed "$t")
+    fi
 done
 jq -s '{date: (now | todate), tests: .}' "$results"/*.json > "$BUILD/vm-results.json"
 say "results: $BUILD/vm-results.json"
+say "summary:"
+printf '  %s\n' "${summary[@]}"
 exit $rc
