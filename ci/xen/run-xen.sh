@@ -8,7 +8,7 @@ PROG=run-xen
 . "$(dirname "$0")/lib.sh"
 
 xen='' test='' guests=2 mem='' dom0_mem=1024 timeout=900 log='' smp=2
-xen_args='' dom0_args='' quiet=0
+xen_args='' dom0_args='' quiet=0 monitor=''
 boot_timeout=150 boot_tries=2
 adds=() guest_adds=()
 while [ $# -gt 0 ]; do
@@ -30,6 +30,7 @@ usage: ci/xen/run-xen.sh --test SCRIPT [options]
   --xen-args ARGS   more hypervisor command-line arguments
   --dom0-args ARGS  more dom0 kernel arguments (e.g. loglevel=7 to debug boot)
   --quiet           print only the result lines, not the console's key lines
+  --monitor PORT    QEMU's human monitor on 127.0.0.1:PORT (ci/xen/profile-xen.sh)
 Exit status: 0 on PASS; 1 on FAIL, timeout or no result line.
 EOT
         exit 0;;
@@ -46,6 +47,7 @@ EOT
     --xen-args) xen_args=$2; shift 2;;
     --dom0-args) dom0_args=$2; shift 2;;
     --quiet) quiet=1; shift;;
+    --monitor) monitor=$2; shift 2;;
     *) die "unknown argument '$1' (see --help)";;
     esac
 done
@@ -133,6 +135,7 @@ for ((attempt = 1; ; attempt++)); do
     set +e
     timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64,+svm,+npt \
         -smp "$smp" -m "$mem" -nographic -no-reboot -net none -pidfile "$pidfile" \
+        ${monitor:+-monitor "tcp:127.0.0.1:$monitor,server=on,wait=off"} \
         -kernel "$xen" -append "$xen_cmd" \
         -initrd "/boot/vmlinuz-$kver $dom0_cmd,$rootfs" < /dev/null 2>&1 | stamp >> "$log"
     qemu_rc=${PIPESTATUS[0]}

@@ -12,11 +12,13 @@ PROG=vmtest
 
 # Retry policy: under load QEMU TCG itself loses a guest to a triple fault
 # now and then, on Debian's stock Xen too (make vmtest-baseline).  A test
-# that failed while a guest triple-faulted runs once more, from a fresh
-# boot; the first log is kept as TEST.try1.log, a COSHARE-NOTE says so, and
-# the results record it ("first_try").  A second failure is final.
+# that failed while a guest triple-faulted runs again from a fresh boot, up
+# to $TRIES times in all; each failed try's log is kept as TEST.tryN.log, a
+# COSHARE-NOTE says so, and the results record them ("failed_tries").  A
+# failure without a triple fault is final at once.
 # overcommit-storm is left out (make vmtest-overcommit): in this session's
 # runs its storm lost guests to such faults twice in a row; see the README.
+TRIES=3
 tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests)
 case "${1:-}" in
 -h|--help)
@@ -24,7 +26,8 @@ case "${1:-}" in
 usage: ci/xen/vmtest.sh [TEST...]
   Runs the nested-VM tests (default: ${tests[*]}) against the patched Xen
   from hyp-iface/xen/build-xen.sh (module-refusals: Debian's stock Xen).
-  Logs: \$BUILD/vm/logs/TEST.log.
+  Logs: \$BUILD/vm/logs/TEST.log.  COSHARE_MONITOR_PORT=P gives QEMU a
+  monitor on 127.0.0.1:P, for ci/xen/profile-xen.sh.
 EOT
     exit 0;;
 esac
@@ -83,12 +86,14 @@ mem_for() {      # QEMU's memory in MiB, when the guest count does not set it
 # The figures a test printed, its CSV and plot; then the results file.
 results=$VM/results
 mkdir -p "$results"
-collect() {  # TEST PASSED(0|1) [FIRST-TRY-FAILURE]
-    local t=$1 log=$VM/logs/$1.log
+collect() {  # TEST PASSED(0|1) [FAILED-TRY...]
+    local t=$1 log=$VM/logs/$1.log pass=$2
+    shift 2
     { grep -a "COSHARE-JSON: " "$log" || true; } | sed 's/.*COSHARE-JSON: //' |
-        jq -s --arg t "$t" --argjson pass "$2" --arg first "${3:-}" \
+        jq -s --arg t "$t" --argjson pass "$pass" --args \
             '{test: $t, pass: ($pass == 0), date: (now | todate), figures: .}
-             + (if $first == "" then {} else {first_try: $first} end)' > "$results/$t.json" ||
+             + (if ($ARGS.positional | length) == 0 then {}
+                else {failed_tries: $ARGS.positional} end)' "$@" > "$results/$t.json" ||
         { say "$t printed malformed JSON"; return 1; }
     rm -f "$results/$t.csv" "$results/$t.png"
     if grep -aq "COSHARE-CSV64: " "$log"; then
@@ -108,6 +113,7 @@ run_test() {  # TEST
     mem=$(mem_for "$t")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
+        ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \
@@ -133,23 +139,26 @@ for t in "${tests[@]}"; do
     [ -f "$CI_XEN/tests/$t.sh" ] || die "no test $CI_XEN/tests/$t.sh"
 done
 for t in "${tests[@]}"; do
-    first=
-    run_test "$t" && pass=0 || pass=1
-    tf=$(triple_faults "$t")
-    if [ $pass = 1 ] && [ -n "$tf" ] && [ "$t" != tcg-baseline ]; then
-        first="failed; guest triple faults: $(echo "$tf" | sed 's/.*(XEN) *\[ *[0-9.]*\] //' | tr '\n' ';')"
-        mv -f "$VM/logs/$t.log" "$VM/logs/$t.try1.log"
-        echo "COSHARE-NOTE: $t $first"
-        echo "COSHARE-NOTE: QEMU TCG loses guests this way on stock Xen too (make vmtest-baseline);" \
-            "running $t once more (first log: $VM/logs/$t.try1.log)"
+    failed_tries=()
+    for ((try = 1; ; try++)); do
         run_test "$t" && pass=0 || pass=1
-    fi
-    collect "$t" "$pass" "$first" || { say "$t: its results could not be collected"; pass=1; }
+        tf=$(triple_faults "$t")
+        if [ $pass = 0 ] || [ -z "$tf" ] || [ "$t" = tcg-baseline ] || ((try == TRIES)); then
+            break
+        fi
+        failed_tries+=("try $try: $(echo "$tf" | sed 's/.*(XEN) *\[ *[0-9.]*\] //' | sort -u | tr '\n' ';')")
+        mv -f "$VM/logs/$t.log" "$VM/logs/$t.try$try.log"
+        echo "COSHARE-NOTE: $t failed while a guest triple-faulted: ${failed_tries[-1]}"
+        echo "COSHARE-NOTE: QEMU TCG loses guests this way on stock Xen too (make vmtest-baseline);" \
+            "running $t again (try $((try + 1)) of $TRIES; log of this try: $VM/logs/$t.try$try.log)"
+    done
+    collect "$t" "$pass" "${failed_tries[@]}" || { say "$t: its results could not be collected"; pass=1; }
     rc=$((rc | pass))
+    tries_note=${failed_tries[*]:+ (try $try; earlier tries lost guests: ${failed_tries[*]})}
     if [ $pass = 0 ]; then
-        summary+=("PASS $t${first:+ (second try; first $first)}")
+        summary+=("PASS $t$tries_note")
     else
-        summary+=("FAIL $t${first:+ (twice; first $first)}")
+        summary+=("FAIL $t$tries_note")
         while IFS= read -r l; do summary+=("     $l"); done < <(why_failed "$t")
     fi
 done

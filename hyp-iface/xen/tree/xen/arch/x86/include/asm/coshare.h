@@ -22,6 +22,10 @@ int coshare_unshare_nowait(struct domain *d, unsigned long gfn);
 /* The same from the fault path's exit, with no lock held; -ENOENT: not a
  * coshare gfn, -ENOMEM: no frame anywhere, not even a volatile one. */
 int coshare_unshare_fault(struct domain *d, unsigned long gfn);
+/* After a guest copy hit a shared page: if this CPU's last nowait unshare
+ * found the engine busy, do it now, waiting (only outside atomic context).
+ * true: it was done, translate again. */
+bool coshare_unshare_pending(void);
 /* Domain teardown, preemptible: 0 or -ERESTART. */
 int coshare_relinquish(struct domain *d);
 
@@ -32,6 +36,7 @@ static inline int coshare_unshare_fault(struct domain *d, unsigned long gfn)
 {
     return -ENOENT;
 }
+static inline bool coshare_unshare_pending(void) { return false; }
 static inline int coshare_relinquish(struct domain *d) { return 0; }
 
 #endif

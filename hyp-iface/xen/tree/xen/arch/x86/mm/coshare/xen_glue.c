@@ -5,11 +5,14 @@
  *
  * Lock order: the engine lock, then p2m locks.  Paths that may already hold
  * a p2m lock (the p2m query with P2M_UNSHARE, guest_remove_page) only try
- * the engine lock; the fault path then retries from its exit, lock-free.
+ * the engine lock; the fault path then retries from its exit, and a guest
+ * copy from its page loop, lock-free.
  */
 #include <xen/event.h>
 #include <xen/guest_access.h>
 #include <xen/init.h>
+#include <xen/percpu.h>
+#include <xen/preempt.h>
 #include <xen/random.h>
 #include <xen/sched.h>
 #include <xen/vmap.h>
@@ -58,9 +61,39 @@ bool coshare_is_frame(mfn_t mfn)
     return engine && mfn_valid(mfn) && cs_env_frame_tag(&env, mfn_x(mfn));
 }
 
+/*
+ * The gfn whose unshare last found the engine busy on this CPU, under a p2m
+ * lock.  The guest copy that failed on it then waits for it lock-free
+ * (coshare_unshare_pending()) rather than fail its hypercall.
+ */
+struct busy_unshare {
+    unsigned long gfn;
+    domid_t domid;
+    bool valid;
+};
+static DEFINE_PER_CPU(struct busy_unshare, busy_unshare);
+
 int coshare_unshare_nowait(struct domain *d, unsigned long gfn)
 {
-    return cs_unshare_nowait(engine, d->domain_id, gfn);
+    int rc = cs_unshare_nowait(engine, d->domain_id, gfn);
+
+    if ( rc == -EAGAIN )
+        this_cpu(busy_unshare) = (struct busy_unshare){
+            .gfn = gfn, .domid = d->domain_id, .valid = true };
+    return rc;
+}
+
+bool coshare_unshare_pending(void)
+{
+    struct busy_unshare *busy = &this_cpu(busy_unshare);
+    struct domain *d = current->domain;
+    bool mine = busy->valid && busy->domid == d->domain_id;
+
+    busy->valid = false;
+    /* The engine lock nests outside every lock an atomic caller may hold. */
+    if ( !mine || in_atomic() )
+        return false;
+    return coshare_unshare_fault(d, busy->gfn) == 0;
 }
 
 int coshare_unshare_fault(struct domain *d, unsigned long gfn)
