@@ -59,7 +59,8 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
         if ( hint )
         {
             CS_COUNT(e, d, hinted[cls]);
-            if ( i + 1 < nr && cls != XEN_COSHARE_CLASS_ZERO )
+            if ( i + 1 < nr && cls != XEN_COSHARE_CLASS_ZERO &&
+                 !e->cfg.no_prefetch )
                 cs_hint_prefetch(e, d, ents[i + 1].gfn);
         }
         if ( !rc )

@@ -25,6 +25,12 @@ struct cs_config {
     uint64_t hash_seed;
     /* Full compares one lookup may make (0: CS_DEFAULT_MAX_COMPARES). */
     uint32_t max_compares;
+    /*
+     * Don't prefetch the page the next hint entry will hash.  For hosts
+     * whose p2m lookup (the prefetch needs one) costs more than the memory
+     * latency it hides: Xen, whose lookup takes the p2m lock.
+     */
+    bool no_prefetch;
 };
 
 #define CS_DEFAULT_MAX_COMPARES 16

@@ -38,9 +38,11 @@ std::string run_ops(const uint8_t* data, size_t size)
 {
     Reader in{data, size};
     // Small pool so that overcommit and reclaim happen; a mask of 0x3 on
-    // the hash forces collisions when the first byte says so.
+    // the hash forces collisions when the first byte says so, and bit 4
+    // turns the prefetch off, as in Xen.
     uint8_t mode = in.byte();
-    cs_config cfg{(mode & 1) ? 0x3 : ~0ULL, mode, uint32_t((mode >> 1) & 7)};
+    cs_config cfg{(mode & 1) ? 0x3 : ~0ULL, mode, uint32_t((mode >> 1) & 7),
+                  bool((mode >> 4) & 1)};
     Host host(kDomains * kPages + 24, cfg);
     std::vector<bool> alive(kDomains + 1, false);
     auto spawn = [&](uint16_t d) {

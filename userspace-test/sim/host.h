@@ -40,7 +40,7 @@ struct P2mEntry {
 class Host {
 public:
     // The default config: real hash, seed 0, default compare cap.
-    static constexpr cs_config kDefaultConfig{~0ULL, 0, 0};
+    static constexpr cs_config kDefaultConfig{~0ULL, 0, 0, false};
     explicit Host(size_t frames, cs_config cfg = kDefaultConfig);
     ~Host();
     Host(const Host&) = delete;

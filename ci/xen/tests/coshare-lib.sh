@@ -3,8 +3,9 @@ probe_line() {  # NAME STEP: the JSON of that step from NAME's console
     grep -a "COSHARE-PROBE name=$1 step=$2 " "$(guest_logfile "$1")" | tail -n 1 |
         sed "s/.*step=$2 //"
 }
-num() {         # KEY JSON-or-text: the first number after "KEY": or KEY=
-    echo "$2" | sed -n "s/.*\"\{0,1\}$1\"\{0,1\}[:=]\([0-9-]*\).*/\1/p" | head -n 1
+num() {         # KEY JSON-or-text: the number after the last "KEY": or KEY=
+    # (KEY whole: "ms" does not match "round_ms")
+    echo "$2" | sed -n "s/\(^\|.*[{, \"]\)$1\"\{0,1\}[:=]\([0-9-]*\).*/\2/p" | head -n 1
 }
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 ctl_num() {     # DOMID KEY: a counter of that domain from coshare-ctl

@@ -37,6 +37,7 @@ static int __init cf_check coshare_init(void)
     struct cs_config cfg = {
         .hash_mask = ~0ULL,
         .hash_seed = ((uint64_t)get_random() << 32) | get_random(),
+        .no_prefetch = true,
     };
     int rc;
 
