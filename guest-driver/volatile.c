@@ -64,6 +64,34 @@ static void cs_volatile_sync(void)
 }
 
 /*
+ * Pool pages may lose their memory at any moment (a reclaim), so they are
+ * offline while in the pool, as ballooned pages are: page walkers, the
+ * in-use walk among them, never read them.
+ */
+static struct page *cs_pool_page_alloc(void)
+{
+	/*
+	 * No direct reclaim: it would run with cs->lock held, so the
+	 * shrinker (which only trylocks) could not give pool pages back
+	 * meanwhile and the guest could go out of memory with pages to
+	 * spare.  kswapd is woken; the next refill (the next scan, or a VIRQ)
+	 * finds what it freed.
+	 */
+	struct page *page = alloc_page((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) |
+				       __GFP_NORETRY | __GFP_NOWARN);
+
+	if (page)
+		__SetPageOffline(page);
+	return page;
+}
+
+static void cs_pool_page_free(struct page *page)
+{
+	__ClearPageOffline(page);
+	__free_page(page);
+}
+
+/*
  * Registers up to n fresh pages; returns how many Xen accepted and sets
  * *allocated.  Pages Xen refuses (a free page hinted earlier still maps a
  * shared frame) go to *refused, so that the next chunk gets other pages.
@@ -76,7 +104,7 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 
 	b->nr = 0;
 	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+		pages[i] = cs_pool_page_alloc();
 		if (!pages[i])
 			break;
 		cs_batch_add(b, page_to_pfn(pages[i]), n);
@@ -136,7 +164,7 @@ static void cs_volatile_refill(void)
 	cs->fifo.deficit = 0;
 	list_for_each_entry_safe(page, next, &refused, lru) {
 		list_del(&page->lru);
-		__free_page(page);
+		cs_pool_page_free(page);
 	}
 	if (covering && gained)
 		cs_free_report_poke();	/* the refused pages fit now */
@@ -176,7 +204,7 @@ static unsigned long cs_shrink_scan(struct shrinker *s,
 			cs_vfifo_push(&cs->fifo, gfn);
 			break;
 		}
-		__free_page(page);
+		cs_pool_page_free(page);
 		freed++;
 	}
 	mutex_unlock(&cs->lock);
@@ -264,7 +292,7 @@ void cs_volatile_exit(void)
 				cs->fifo.len + 1);
 			break;
 		}
-		__free_page(cs->pool[cs_slot_of_newest()]);
+		cs_pool_page_free(cs->pool[cs_slot_of_newest()]);
 	}
 	if (cs_nr_reclaimed)
 		pr_warn("%llu reclaimed pages stay out of use\n", cs_nr_reclaimed);
