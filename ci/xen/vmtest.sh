@@ -140,6 +140,7 @@ for t in "${tests[@]}"; do
 done
 for t in "${tests[@]}"; do
     failed_tries=()
+    rm -f "$VM/logs/$t".try*.log
     for ((try = 1; ; try++)); do
         run_test "$t" && pass=0 || pass=1
         tf=$(triple_faults "$t")
