@@ -149,6 +149,9 @@ HintTally batch_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns,
 {
     static const std::array<const char*, 6> names{
         "pending", "shared", "inserted", "skipped", "error", "done"};
+    static const std::array<const char*, 9> skips{
+        "none", "already", "not_ram", "foreign_shared", "volatile",
+        "need_volatile", "busy", "not_shared", "collisions"};
     std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
     HintTally t;
     for (size_t base = 0; base < gfns.size(); base += XEN_COSHARE_BATCH_MAX) {
@@ -167,6 +170,10 @@ HintTally batch_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns,
         for (uint32_t i = 0; i < nr; ++i) {
             auto r = ents[i].result;
             t.results[r < names.size() ? names[r] : "bad"]++;
+            auto why = static_cast<uint32_t>(ents[i].error);
+            if (r == XEN_COSHARE_RES_SKIPPED)
+                t.results[std::string("skipped_") +
+                          (why < skips.size() ? skips[why] : "bad")]++;
         }
     }
     return t;

@@ -74,8 +74,14 @@ c2=$(probe_line g2 counters)
 [ "$(num shared_kernel_text "$c2")" -gt 1000 ] ||
     fail "g2's kernel text was not shared with g1's: $c2"
 s1=$(probe_line g1 share) s2=$(probe_line g2 share-write)
-[ "$(num inserted "$s1")" -ge 2000 ] || fail "g1's pattern not inserted: $s1"
-[ "$(num shared "$s2")" -ge 2000 ] || fail "g2's pattern not shared with g1's: $s2"
+# A pattern page the guest's own coshare.ko hinted first (in-use walk: the
+# page was still zero when it looked, patterned when Xen hashed it) is in the
+# index already: the probe's hint of it is skipped as "already".
+in_index() { echo $((${1:-0} + ${2:-0})); }
+[ "$(in_index "$(num inserted "$s1")" "$(num skipped_already "$s1")")" -ge 2000 ] ||
+    fail "g1's pattern not inserted: $s1"
+[ "$(in_index "$(num shared "$s2")" "$(num skipped_already "$s2")")" -ge 2000 ] ||
+    fail "g2's pattern not shared with g1's: $s2"
 [ "$(num intact "$s2")" = 2048 ] || fail "copy-on-write lost data: $s2"
 r=$(probe_line g2 refill)
 log "while g2 ran under the reserve: $rg reclaims on the host, $r2 of g2's pages; g2 notified $n2 times; guest: $r"
