@@ -3,7 +3,7 @@
  * collect_memory.c - in-use pages other guests likely hold too: file page
  * cache (initramfs and tmpfs files, data files) and pages that are all zero
  * (allocated but not written since they were zeroed).  With hint_in_use=2
- * (experimental), also slab and reserved pages (kernel image, boot
+ * (the default), also slab and reserved pages (kernel image, boot
  * allocations).  A walk over System RAM, in_use_pages_to_scan pfns per
  * scan, resuming where it stopped.
  *
@@ -11,18 +11,19 @@
  * the hypervisor makes each read-only before it reads it.  The walk reads
  * page flags without taking references; a page freed or reused meanwhile
  * only makes a hint pointless, never wrong.  Free pages are free page
- * reporting's; offline (ballooned) and hwpoisoned pages are never read.
+ * reporting's; offline pages (ballooned, or in this module's volatile pool,
+ * whose memory Xen may have taken) and hwpoisoned pages are never read.
  * A page this guest saw shared is hinted again only every
  * CS_REHINT_PASSES passes: it is most likely still shared.  Pages the text
  * collectors hinted (their fingerprint says so) are theirs.
  *
- * Never hinted, because Xen or the CPU itself writes them in ways a
- * copy-on-write fault would hurt: page tables (Xen sets their accessed and
- * dirty bits when it walks them to copy hypercall arguments, and that
- * unshare fails while the engine is busy), this module's hypercall buffers,
- * the pages behind the CPU entry area (IDT, GDT, TSS, entry and exception
- * stacks) and the boot CPU's idle stack, which the CPU writes while it
- * delivers an interrupt.
+ * Never hinted, because they are written so often, or in such a way, that
+ * a copy-on-write fault would hurt: page tables (the kernel edits them and
+ * Xen and the CPU set their accessed and dirty bits on every walk), this
+ * module's hypercall buffers (Xen writes each result there), the pages
+ * behind the CPU entry area (IDT, GDT, TSS, entry and exception stacks)
+ * and the boot CPU's idle stack, which the CPU writes while it delivers an
+ * interrupt.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

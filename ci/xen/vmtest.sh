@@ -16,8 +16,9 @@ PROG=vmtest
 # to $TRIES times in all; each failed try's log is kept as TEST.tryN.log, a
 # COSHARE-NOTE says so, and the results record them ("failed_tries").  A
 # failure without a triple fault is final at once.
-# overcommit-storm is left out (make vmtest-overcommit): in this session's
-# runs its storm lost guests to such faults twice in a row; see the README.
+# overcommit-storm is left out (make vmtest-overcommit): its storm loses
+# guests to such faults too often (two tries of three in its last run); see
+# the README.
 TRIES=3
 tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests)
 case "${1:-}" in

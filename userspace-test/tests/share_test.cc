@@ -52,7 +52,8 @@ TEST(PageEqual, FindsADifferenceInAnyByte)
 
 TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
 {
-    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 100, .no_prefetch = false});
+    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 100,
+                     .no_prefetch = false});
     for (uint16_t d = 1; d <= 2; ++d) {
         host().add_guest(d, 40);
         ASSERT_EQ(host().enable(d, 1), 0);
@@ -102,7 +103,8 @@ TEST_F(HostTest, HintsWithoutPrefetchGiveTheSameResults)
 // of full compares, never a walk of the whole chain.
 TEST_F(HostTest, CollidingPagesCostBoundedCompares)
 {
-    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 0, .no_prefetch = false});
+    make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 0,
+                     .no_prefetch = false});
     host().add_guest(1, 64);
     ASSERT_EQ(host().enable(1, 1), 0);
     for (uint64_t g = 0; g < 64; ++g)
