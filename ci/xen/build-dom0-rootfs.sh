@@ -9,7 +9,8 @@ PROG=build-dom0-rootfs
 . "$(dirname "$0")/lib.sh"
 
 DOM0_PKGS=xen-utils-4.17,xenstore-utils,busybox-static,kmod,iproute2,procps,libxencall1,libxenmisc4.17
-DOM0_MODULES="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd"
+# The last three serve the Debian guests' disk (run-xen.sh --guest-disk).
+DOM0_MODULES="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd virtio_pci virtio_blk xen-blkback"
 # Left out of the image (a smaller initramfs boots faster): apt state, udev's
 # hardware database, and the Python and Perl that only dpkg and pygrub use.
 TRIM=(.complete var/cache/apt var/lib/apt/lists usr/lib/udev/hwdb.bin usr/lib/python3

@@ -2,7 +2,8 @@
 # Creates (once) a Debian bookworm tree with mmdebstrap from bookworm main
 # only, so its Xen libraries and tools are exactly XEN_DEB_VERSION, the
 # version of get-xen-source.sh's tree.  Cached as $BUILD/vm/NAME-<hash of the
-# inputs>; prints the tree's path.  Used for dom0's root and the build chroot.
+# inputs>; prints the tree's path.  Used for dom0's root, the build chroot and
+# the guests' Debian userland (build-guest-disk.sh).
 set -euo pipefail
 PROG=mkroot
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,8 @@ if [ $# -ne 3 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
 usage: ci/xen/mkroot.sh NAME VARIANT PKG[,PKG...]
   NAME     cache name, e.g. dom0-tree or build-chroot
   VARIANT  mmdebstrap variant (minbase, apt, ...)
-  PKG      packages to include; must pull in libxenmisc4.17 (libxenctrl)
+  PKG      packages to include; a tree with libxenmisc4.17 (libxenctrl)
+           must have exactly XEN_DEB_VERSION
 Prints \$BUILD/vm/NAME-<hash>.  Old trees of the same NAME are removed.
 EOT
     [ $# -eq 1 ] && exit 0 || exit 2
@@ -40,8 +42,8 @@ rm -rf "$tree.tmp"
 mmdebstrap --quiet "${opts[@]}" "$SUITE" "$tree.tmp" "$src" >&2
 rm -rf "$tree.tmp"/var/cache/apt/*.bin "$tree.tmp"/var/cache/apt/archives/*.deb
 
-v=$(dpkg-query --admindir="$tree.tmp/var/lib/dpkg" -W -f='${Version}' libxenmisc4.17)
-[ "$v" = "$XEN_DEB_VERSION" ] || die "$name got libxenmisc (libxenctrl) $v, wanted $XEN_DEB_VERSION"
+v=$(dpkg-query --admindir="$tree.tmp/var/lib/dpkg" -W -f='${Version}' libxenmisc4.17 2>/dev/null) || v=none
+[ "$v" = "$XEN_DEB_VERSION" ] || [ "$v" = none ] || die "$name got libxenmisc (libxenctrl) $v, wanted $XEN_DEB_VERSION"
 touch "$tree.tmp/.complete"
 for old in "$VM/$name"-*; do
     case "$old" in "$tree.tmp"|"$tree") ;; *) rm -rf "$old";; esac

@@ -8,7 +8,7 @@ PROG=run-xen
 . "$(dirname "$0")/lib.sh"
 
 xen='' test='' guests=2 mem='' dom0_mem=1024 timeout=900 log='' smp=2
-xen_args='' dom0_args='' quiet=0 monitor=''
+xen_args='' dom0_args='' quiet=0 monitor='' guest_disk=''
 boot_timeout=150 boot_tries=2
 adds=() guest_adds=()
 while [ $# -gt 0 ]; do
@@ -27,6 +27,8 @@ usage: ci/xen/run-xen.sh --test SCRIPT [options]
   --log FILE        console log (default \$BUILD/vm/logs/TEST.log)
   --add SRC:/DEST   extra file for dom0 (repeatable; see build-dom0-rootfs.sh)
   --guest-add SRC:/DEST  extra file for the guests' initramfs (repeatable)
+  --guest-disk IMG  give dom0 IMG (build-guest-disk.sh) as a read-only virtio
+                    disk, for guests that boot a Debian userland from it
   --xen-args ARGS   more hypervisor command-line arguments
   --dom0-args ARGS  more dom0 kernel arguments (e.g. loglevel=7 to debug boot)
   --quiet           print only the result lines, not the console's key lines
@@ -44,6 +46,7 @@ EOT
     --log) log=$2; shift 2;;
     --add) adds+=("$2"); shift 2;;
     --guest-add) guest_adds+=("$2"); shift 2;;
+    --guest-disk) guest_disk=$2; shift 2;;
     --xen-args) xen_args=$2; shift 2;;
     --dom0-args) dom0_args=$2; shift 2;;
     --quiet) quiet=1; shift;;
@@ -53,6 +56,7 @@ EOT
 done
 [ -n "$test" ] || die "--test SCRIPT is required (see --help)"
 [ -r "$test" ] || die "no test script $test"
+[ -z "$guest_disk" ] || [ -r "$guest_disk" ] || die "no guest disk $guest_disk"
 name=$(basename "$test" .sh)
 mem=${mem:-$((dom0_mem + guests * 320 + 512))}
 log=${log:-$VM/logs/$name.log}
@@ -75,6 +79,7 @@ kver=$(host_kver)
 gargs=() dargs=()
 for a in "${guest_adds[@]}"; do gargs+=(--add "$a"); done
 for a in "${adds[@]}"; do dargs+=(--add "$a"); done
+[ -z "$guest_disk" ] || gargs+=(--disk-modules)
 guest_initrd=$("$CI_XEN/build-guest-initrd.sh" "${gargs[@]}")
 rootfs=$("$CI_XEN/build-dom0-rootfs.sh" --out "$VM/run/dom0-rootfs.cpio" \
     --guest-initrd "$guest_initrd" --add "$test:/coshare/test.sh" "${dargs[@]}")
@@ -82,7 +87,8 @@ rootfs=$("$CI_XEN/build-dom0-rootfs.sh" --out "$VM/run/dom0-rootfs.cpio" \
 xen_cmd="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
 xen_cmd+=" dom0_mem=${dom0_mem}M,max:${dom0_mem}M $xen_args"
 dom0_cmd="console=hvc0 earlyprintk=xen rdinit=/init loglevel=5"
-dom0_cmd+=" coshare.test=$name coshare.guests=$guests coshare.timeout=$((timeout > 60 ? timeout - 30 : timeout / 2)) $dom0_args"
+dom0_cmd+=" coshare.test=$name coshare.guests=$guests coshare.timeout=$((timeout > 60 ? timeout - 30 : timeout / 2))"
+dom0_cmd+="${guest_disk:+ coshare.guest_disk=1} $dom0_args"
 say "booting $(basename "$xen") + dom0 $kver, ${mem} MiB, test $name (timeout ${timeout} s)"
 say "console log: $log"
 
@@ -136,6 +142,7 @@ for ((attempt = 1; ; attempt++)); do
     timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64,+svm,+npt \
         -smp "$smp" -m "$mem" -nographic -no-reboot -net none -pidfile "$pidfile" \
         ${monitor:+-monitor "tcp:127.0.0.1:$monitor,server=on,wait=off"} \
+        ${guest_disk:+-drive "file=$guest_disk,if=virtio,format=raw,readonly=on"} \
         -kernel "$xen" -append "$xen_cmd" \
         -initrd "/boot/vmlinuz-$kver $dom0_cmd,$rootfs" < /dev/null 2>&1 | stamp >> "$log"
     qemu_rc=${PIPESTATUS[0]}

@@ -20,7 +20,7 @@ PROG=vmtest
 # guests to such faults too often (two tries of three in its last run); see
 # the README.
 TRIES=3
-tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests)
+tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests debian-guests)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -61,7 +61,7 @@ xen_for() {
 guest_script_for() {
     case "$1" in
     module-refusals) echo refusal-guest;;
-    idle-guests|hetero-guests) echo idle-guest;;
+    idle-guests|hetero-guests|debian-guests) echo idle-guest;;
     overcommit-storm) echo fill-guest;;
     tcg-baseline) echo churn-guest;;
     stock-vs-hint) echo hint-guest;;
@@ -71,7 +71,7 @@ guest_script_for() {
 guests_for() {   # sizes QEMU's memory
     case "$1" in
     coshare-smoke|cow-storm) echo 3;;
-    idle-guests|hetero-guests) echo "${COSHARE_GUESTS:-4}";;
+    idle-guests|hetero-guests|debian-guests) echo "${COSHARE_GUESTS:-4}";;
     overcommit-storm) echo 1;;  # little memory: room for three guests
     *) echo 2;;
     esac
@@ -110,11 +110,12 @@ collect() {  # TEST PASSED(0|1) [FAILED-TRY...]
 triple_faults() { grep -a "Triple fault - invoking" "$VM/logs/$1.log" | grep -v ' xen| ' || true; }
 
 run_test() {  # TEST
-    local t=$1 mem
+    local t=$1 mem disk=
     mem=$(mem_for "$t")
+    [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
-        ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} \
+        ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \

@@ -124,7 +124,9 @@ done
 # in dom0 as estimate mode would (coshare-fpcompare), against Xen's saving.
 fps=""
 for i in $(seq 1 "$N"); do
-    guest_wait_line "g$i" "step=fingerprints " 60 || fail "g$i printed no fingerprints"
+    # The dump is one long console line: wait for the line after it.
+    guest_wait_line "g$i" "COSHARE-GUEST: DONE" 60 || fail "g$i did not finish its script"
+    guest_wait_line "g$i" "step=fingerprints " 1 || fail "g$i printed no fingerprints"
     probe_line "g$i" fingerprints | base64 -d | gunzip > "/tmp/fp-g$i" ||
         fail "g$i: damaged fingerprint dump"
     fps="$fps /tmp/fp-g$i"

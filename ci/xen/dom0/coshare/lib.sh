@@ -14,15 +14,25 @@ fail() { log "FAIL: $*"; exit 1; }
 
 # guest_cfg NAME [MEMORY [EXTRA...]]: write /run/coshare/NAME.cfg from the
 # template (MEMORY in MiB, default 256; COSHARE_VCPUS, default 1); print it.
+# With COSHARE_DEBIAN=1 the guest boots the Debian image of
+# COSHARE_GUEST_DISK (read-only xvda, see ci/xen/guest/init) with systemd.
 guest_cfg() {
-    local name=$1 mem=${2:-256}
+    local name=$1 mem=${2:-256} cfg=/run/coshare/$1.cfg extra
     shift; [ $# -gt 0 ] && shift
+    extra=$*
     mkdir -p /run/coshare
-    sed -e "s|@NAME@|$name|g" -e "s|@EXTRA@|$*|" \
+    if [ "${COSHARE_DEBIAN:-0}" = 1 ]; then
+        [ -b "${COSHARE_GUEST_DISK:-}" ] ||
+            { log "COSHARE_DEBIAN=1 but no guest disk (run-xen.sh --guest-disk)" >&2; return 1; }
+        extra="coshare.root=xvda $extra"
+    fi
+    sed -e "s|@NAME@|$name|g" -e "s|@EXTRA@|$extra|" \
         -e "s|^memory = .*|memory = $mem|" -e "s|^maxmem = .*|maxmem = $mem|" \
         -e "s|^vcpus = .*|vcpus = ${COSHARE_VCPUS:-1}|" \
-        /etc/coshare/pvh.cfg.in > "/run/coshare/$name.cfg"
-    echo "/run/coshare/$name.cfg"
+        /etc/coshare/pvh.cfg.in > "$cfg"
+    [ "${COSHARE_DEBIAN:-0}" = 1 ] &&
+        echo "disk = [ 'format=raw, vdev=xvda, access=ro, script=/coshare/ro-disk-hotplug, target=$COSHARE_GUEST_DISK' ]" >> "$cfg"
+    echo "$cfg"
 }
 
 # The console log of NAME's newest boot: guest_start moves older ones aside.
@@ -38,7 +48,7 @@ guest_exists() { xl domid "$1" >/dev/null 2>&1; }
 # runs with NAME as its argument (e.g. to enable coshare), then it unpauses.
 guest_start() {
     local name=$1 cfg try=1 t0 i f domid
-    cfg=$(guest_cfg "$@")
+    cfg=$(guest_cfg "$@") || fail "no domain config for $name"
     f=$(guest_logfile "$name")
     while [ $try -le "$COSHARE_BOOT_TRIES" ]; do
         [ -e "$f" ] && mv -f "$f" "$f.prev"
