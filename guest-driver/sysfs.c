@@ -97,16 +97,24 @@ static ssize_t cs_store(struct kobject *kobj, struct kobj_attribute *ka,
 			const char *buf, size_t count)
 {
 	struct cs_attr *a = container_of(ka, struct cs_attr, ka);
-	u64 v;
+	u64 v, old;
 	int rc = cs_knob_parse(a->idx, buf, count, &v);
 
 	if (rc)
 		return rc;
 	mutex_lock(&cs->lock);
+	old = cs->knob[a->idx];
 	cs->knob[a->idx] = v;
 	mutex_unlock(&cs->lock);
 	if (a->idx == CS_KNOB_RUN && v)
 		wake_up_process(cs->scanner);
+	/*
+	 * Free page reporting idles after a round it could not hint (run off,
+	 * or hint_free off): have it offer the free blocks again now.
+	 */
+	if ((a->idx == CS_KNOB_RUN || a->idx == CS_KNOB_HINT_FREE) &&
+	    v == 1 && old != 1)
+		cs_free_report_poke();
 	return count;
 }
 
