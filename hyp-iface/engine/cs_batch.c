@@ -42,6 +42,12 @@ static int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
     return 0;
 }
 
+/*
+ * Hint entries per p2m hold: long enough to amortise the p2m lock, short
+ * enough that the guest's own faults never wait long for it.
+ */
+#define CS_HINT_HOLD_ENTRIES 64
+
 int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
                 unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr)
 {
@@ -54,6 +60,12 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
         xen_coshare_entry_t *ent = &ents[i];
         int rc = cs_entry_check(e, d, ent);
 
+        if ( hint && i % CS_HINT_HOLD_ENTRIES == 0 )
+        {
+            if ( i )
+                cs_env_p2m_release(e->env, d->domid);
+            cs_env_p2m_hold(e->env, d->domid);
+        }
         ent->result = XEN_COSHARE_RES_PENDING;
         ent->error = 0;
         if ( hint )
@@ -90,5 +102,7 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
         else if ( hint && ent->result == XEN_COSHARE_RES_SKIPPED )
             CS_COUNT(e, d, skipped[cls]);
     }
+    if ( hint && nr )
+        cs_env_p2m_release(e->env, d->domid);
     return 0;
 }

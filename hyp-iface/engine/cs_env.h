@@ -54,17 +54,27 @@ enum cs_p2m_type {
 enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
                                   uint64_t gfn, cs_mfn_t *mfn);
 /*
- * gfn maps frame read-only.  A different private page it mapped is freed;
- * a different shared frame it mapped loses that mapping's reference (the
- * engine frees the frame itself).
+ * gfn, which the engine last saw mapping expect, maps frame read-only.  A
+ * different private page it mapped is freed; a different shared frame it
+ * mapped loses that mapping's reference (the engine frees the frame itself).
+ * -EBUSY, changing nothing, if gfn no longer maps expect as it did.
  */
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
-                     cs_mfn_t frame);
+                     cs_mfn_t expect, cs_mfn_t frame);
 /* gfn maps mfn writable; mfn now belongs to the domain. */
 int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
                        cs_mfn_t mfn);
 /* gfn maps nothing; returns the frame it mapped (now the caller's). */
 cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn);
+/*
+ * Brackets a short run of p2m calls on one domain, all made under the engine
+ * lock (a chunk of a hint batch).  The environment may keep the domain's p2m
+ * locked across the run: then no gfn changes under the engine between its
+ * query and its update, and each call saves a lookup.  Nothing else may
+ * call into the environment for another domain's p2m inside the run.
+ */
+void cs_env_p2m_hold(struct cs_env *env, uint16_t domid);
+void cs_env_p2m_release(struct cs_env *env, uint16_t domid);
 /* One past the highest gfn the domain may have; 0 if it does not exist. */
 uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid);
 

@@ -76,7 +76,7 @@ static int cs_insert_in_place(struct cs_engine *e, struct cs_domain *d,
         cs_frame_drop(e, id);   /* no mapping yet */
         return rc;
     }
-    rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn);
+    rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn, mfn);
     if ( rc )
     {
         cs_rmap_del(e, id, cs_mapping_find(e, d->slot, gfn));
@@ -139,7 +139,7 @@ static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
     }
     if ( match != CS_TOO_MANY_COLLISIONS )
     {
-        rc = cs_env_p2m_share(e->env, d->domid, gfn,
+        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn,
                               cs_frame_mfn(cs_frame(e, match)));
         if ( !rc )
         {
@@ -224,7 +224,7 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
         if ( rc )
             goto out;
         f = cs_frame(e, fid);
-        rc = cs_env_p2m_share(e->env, d->domid, gfn, cs_frame_mfn(f));
+        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn, cs_frame_mfn(f));
         if ( rc )
         {
             cs_rmap_del(e, fid, cs_mapping_find(e, d->slot, gfn));
@@ -258,6 +258,8 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
  out:
     if ( va )
         cs_env_frame_unmap(e->env, va);
+    if ( rc == -EBUSY )     /* the page changed hands meanwhile */
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_BUSY), 0;
     return rc;
 }
 

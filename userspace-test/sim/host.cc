@@ -226,8 +226,31 @@ void Host::unhog()
 
 // ---- cs_env ----------------------------------------------------------------
 
+// The engine's contract (cs_env.h): inside a hold, p2m calls name the held
+// domain only, and holds do not nest.
+void Host::check_hold(uint16_t domid) const
+{
+    if (held_ && *held_ != domid)
+        throw std::logic_error("p2m call for another domain inside a hold");
+}
+
+void Host::env_hold(uint16_t domid)
+{
+    if (held_)
+        throw std::logic_error("nested p2m hold");
+    held_ = domid;
+}
+
+void Host::env_release(uint16_t domid)
+{
+    if (held_ != domid)
+        throw std::logic_error("release of a p2m hold not held");
+    held_.reset();
+}
+
 cs_p2m_type Host::env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn)
 {
+    check_hold(domid);
     auto it = guests_.find(domid);
     if (it == guests_.end() || gfn >= it->second.size())
         return CS_P2M_OTHER;
@@ -235,9 +258,12 @@ cs_p2m_type Host::env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn)
     return it->second[gfn].type;
 }
 
-int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t f)
+int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t f)
 {
+    check_hold(domid);
     auto& e = p2m(domid, gfn);
+    if (e.mfn != expect || e.type == CS_P2M_OTHER || e.type == CS_P2M_BUSY)
+        return -EBUSY;
     if (e.type == CS_P2M_RAM && e.mfn != f)
         env_free(e.mfn);
     e.mfn = f;
@@ -247,6 +273,7 @@ int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t f)
 
 int Host::env_private(uint16_t domid, uint64_t gfn, cs_mfn_t mfn)
 {
+    check_hold(domid);
     auto& e = p2m(domid, gfn);
     e.mfn = mfn;
     e.type = CS_P2M_RAM;
@@ -255,6 +282,7 @@ int Host::env_private(uint16_t domid, uint64_t gfn, cs_mfn_t mfn)
 
 cs_mfn_t Host::env_remove(uint16_t domid, uint64_t gfn)
 {
+    check_hold(domid);
     auto& e = p2m(domid, gfn);
     cs_mfn_t mfn = e.mfn;
     e.mfn = CS_INVALID_MFN;
@@ -320,10 +348,13 @@ cs_p2m_type cs_env_p2m_query(cs_env* env, uint16_t d, uint64_t g, cs_mfn_t* m)
 {
     return env->host->env_query(d, g, m);
 }
-int cs_env_p2m_share(cs_env* env, uint16_t d, uint64_t g, cs_mfn_t f)
+int cs_env_p2m_share(cs_env* env, uint16_t d, uint64_t g, cs_mfn_t x,
+                     cs_mfn_t f)
 {
-    return env->host->env_share(d, g, f);
+    return env->host->env_share(d, g, x, f);
 }
+void cs_env_p2m_hold(cs_env* env, uint16_t d) { env->host->env_hold(d); }
+void cs_env_p2m_release(cs_env* env, uint16_t d) { env->host->env_release(d); }
 int cs_env_p2m_private(cs_env* env, uint16_t d, uint64_t g, cs_mfn_t m)
 {
     return env->host->env_private(d, g, m);

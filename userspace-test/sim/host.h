@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -113,7 +114,9 @@ public:
 
     // cs_env implementation.
     cs_p2m_type env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn);
-    int env_share(uint16_t domid, uint64_t gfn, cs_mfn_t frame);
+    int env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t frame);
+    void env_hold(uint16_t domid);
+    void env_release(uint16_t domid);
     int env_private(uint16_t domid, uint64_t gfn, cs_mfn_t mfn);
     cs_mfn_t env_remove(uint16_t domid, uint64_t gfn);
     uint64_t env_gfn_end(uint16_t domid) const;
@@ -134,6 +137,8 @@ private:
     cs_engine* engine_ = nullptr;
     std::mutex lock_;
     std::function<void()> on_unmap_;
+    std::optional<uint16_t> held_;   // the domain of the engine's p2m hold
+    void check_hold(uint16_t domid) const;
     struct RacingWrite {
         uint16_t domid;
         uint64_t gfn;

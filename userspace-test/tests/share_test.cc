@@ -37,6 +37,34 @@ TEST_F(HostTest, IdenticalPagesShareAcrossGuests)
     EXPECT_EQ(again[0].error, XEN_COSHARE_SKIP_ALREADY);
 }
 
+// Another vCPU balloons the page out and back in while the engine compares
+// it (an environment that does not hold the p2m): the new page, never
+// hashed, must not be merged into the frame the old one matched.
+TEST_F(HostTest, APageReplacedDuringTheCompareIsNotMerged)
+{
+    for (uint16_t d = 1; d <= 2; ++d) {
+        host().add_guest(d, 4);
+        ASSERT_EQ(host().enable(d, 7), 0);
+        host().fill(d, 0, page_of(5));
+    }
+    ASSERT_EQ(host().hint(1, kText, {0})[0].result, XEN_COSHARE_RES_INSERTED);
+    host().on_next_unmap([&] {
+        auto& e = host().p2m(2, 0);
+        cs_mfn_t fresh = host().env_alloc();
+        ASSERT_NE(fresh, CS_INVALID_MFN);
+        host().env_free(std::exchange(e.mfn, fresh));
+        host().fill(2, 0, page_of(6));
+    });
+    auto r = host().hint(2, kText, {0});
+    EXPECT_EQ(r[0].result, XEN_COSHARE_RES_SKIPPED);
+    EXPECT_EQ(r[0].error, XEN_COSHARE_SKIP_BUSY);
+    EXPECT_EQ(host().p2m(2, 0).type, CS_P2M_RAM);
+    EXPECT_TRUE(same(host().read(2, 0), page_of(6)));
+    EXPECT_EQ(host().global_stats().saved, 0u);
+    // Hinted again, the new page is hashed and stays apart.
+    EXPECT_EQ(host().hint(2, kText, {0})[0].result, XEN_COSHARE_RES_INSERTED);
+}
+
 // The engine's word-wise page compare, against a byte of difference anywhere.
 TEST(PageEqual, FindsADifferenceInAnyByte)
 {

@@ -11,7 +11,7 @@
 . /coshare/coshare-lib.sh
 
 FIRST=0x6000 COUNT=8176 GOAL=20
-HINT_ROUNDS=5   # h2 hints, unhints and hints again: the median round counts
+HINT_ROUNDS=15   # h2 hints, unhints and hints again: the median round counts
 
 guest_start s1 128
 guest_start s2 128

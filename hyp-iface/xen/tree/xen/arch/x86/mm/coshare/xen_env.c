@@ -32,10 +32,64 @@ static bool plain_ram(const struct domain *d, const struct page_info *pg)
            !(pg->u.inuse.type_info & PGT_count_mask);
 }
 
+/* domid's domain: the held one, or one locked for this call. */
+static struct domain *env_get_domain(struct cs_env *env, uint16_t domid)
+{
+    if ( env->held && env->held->domain_id == domid )
+        return env->held;
+    ASSERT(!env->held);     /* a hold covers one domain's calls only */
+    return rcu_lock_domain_by_id(domid);
+}
+
+static void env_put_domain(struct cs_env *env, struct domain *d)
+{
+    if ( d != env->held )
+        rcu_unlock_domain(d);
+}
+
+/*
+ * Inside a hold, the p2m lock stays taken, so a change's TLB flush (which
+ * EPT defers to the unlock) is done here: before the engine reads a page it
+ * made read-only, or frees one the guest mapped.
+ */
+static void env_flush(struct cs_env *env, struct domain *d)
+{
+    if ( d == env->held )
+        p2m_tlb_flush_sync(p2m_get_hostp2m(d));
+}
+
+void cs_env_p2m_hold(struct cs_env *env, uint16_t domid)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+
+    ASSERT(!env->held);
+    if ( !d )
+        return;
+    if ( !hap_enabled(d) )
+    {
+        rcu_unlock_domain(d);
+        return;
+    }
+    p2m_lock(p2m_get_hostp2m(d));
+    env->held = d;
+}
+
+void cs_env_p2m_release(struct cs_env *env, uint16_t domid)
+{
+    struct domain *d = env->held;
+
+    if ( !d )
+        return;
+    ASSERT(d->domain_id == domid);
+    env->held = NULL;
+    p2m_unlock(p2m_get_hostp2m(d));
+    rcu_unlock_domain(d);
+}
+
 enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
                                   uint64_t gfn, cs_mfn_t *mfn)
 {
-    struct domain *d = rcu_lock_domain_by_id(domid);
+    struct domain *d = env_get_domain(env, domid);
     enum cs_p2m_type type = CS_P2M_OTHER;
     p2m_type_t t;
     mfn_t m;
@@ -43,7 +97,9 @@ enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
     *mfn = CS_INVALID_MFN;
     if ( !d )
         return type;
-    m = get_gfn_query(d, gfn, &t);
+    /* Held: the lock is ours already, and the entry cannot change. */
+    m = d == env->held ? get_gfn_query_unlocked(d, gfn, &t)
+                       : get_gfn_query(d, gfn, &t);
     if ( mfn_valid(m) )
     {
         *mfn = mfn_x(m);
@@ -52,8 +108,9 @@ enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
         else if ( t == p2m_ram_rw )
             type = plain_ram(d, mfn_to_page(m)) ? CS_P2M_RAM : CS_P2M_BUSY;
     }
-    put_gfn(d, gfn);
-    rcu_unlock_domain(d);
+    if ( d != env->held )
+        put_gfn(d, gfn);
+    env_put_domain(env, d);
     return type;
 }
 
@@ -125,10 +182,29 @@ static int share_move(struct domain *d, uint64_t gfn, mfn_t from, mfn_t to)
     return 0;
 }
 
-int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
-                     cs_mfn_t frame)
+/*
+ * What gfn maps, known without a walk inside a hold: the engine queried it
+ * in the same hold, so it still maps expect, shared if dom_cow owns that
+ * (a private page's reference count may still change: callers check it).
+ */
+static mfn_t held_entry(struct cs_env *env, uint64_t gfn, cs_mfn_t expect,
+                        p2m_type_t *t)
 {
-    struct domain *d = rcu_lock_domain_by_id(domid);
+    ASSERT(mfn_eq(get_gfn_query_unlocked(env->held, gfn, t), _mfn(expect)));
+    if ( !mfn_valid(_mfn(expect)) )
+        *t = p2m_invalid;
+    else if ( page_get_owner(mfn_to_page(_mfn(expect))) == dom_cow )
+        *t = p2m_ram_shared;
+    else
+        *t = p2m_ram_rw;
+    return _mfn(expect);
+}
+
+int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
+                     cs_mfn_t expect, cs_mfn_t frame)
+{
+    struct domain *d = env_get_domain(env, domid);
+    bool held = d && d == env->held;
     struct page_info *old = NULL;
     p2m_type_t t;
     mfn_t m;
@@ -136,8 +212,11 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
 
     if ( !d )
         return -ESRCH;
-    m = get_gfn_query(d, gfn, &t);
-    if ( t == p2m_ram_rw && mfn_valid(m) && plain_ram(d, mfn_to_page(m)) )
+    m = held ? held_entry(env, gfn, expect, &t) : get_gfn_query(d, gfn, &t);
+    if ( mfn_x(m) != expect )
+        rc = -EBUSY;    /* it changed hands since the engine read it */
+    else if ( t == p2m_ram_rw && mfn_valid(m) &&
+              plain_ram(d, mfn_to_page(m)) )
     {
         rc = mfn_x(m) == frame ? share_in_place(d, gfn, m)
                                : share_merge(d, gfn, m, _mfn(frame), &old);
@@ -147,13 +226,16 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
     else if ( p2m_is_shared(t) && mfn_valid(m) && mfn_x(m) != frame &&
               cs_env_frame_tag(env, mfn_x(m)) )    /* not stock sharing's */
         rc = share_move(d, gfn, m, _mfn(frame));
-    put_gfn(d, gfn);
+    if ( held )
+        env_flush(env, d);
+    else
+        put_gfn(d, gfn);
     if ( old )
     {
         put_page_alloc_ref(old);
         put_page(old);
     }
-    rcu_unlock_domain(d);
+    env_put_domain(env, d);
     return rc;
 }
 
@@ -177,7 +259,7 @@ static void assign_to(struct domain *d, struct page_info *pg)
 int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
                        cs_mfn_t mfn)
 {
-    struct domain *d = rcu_lock_domain_by_id(domid);
+    struct domain *d = env_get_domain(env, domid);
     struct p2m_domain *p2m;
     p2m_type_t t;
     mfn_t m;
@@ -211,8 +293,9 @@ int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
         atomic_dec(&d->shr_pages);
     }
  out:
+    env_flush(env, d);
     put_gfn(d, gfn);
-    rcu_unlock_domain(d);
+    env_put_domain(env, d);
     return rc;
 }
 
@@ -243,7 +326,7 @@ static bool detach_from(struct domain *d, struct page_info *pg)
 
 cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
 {
-    struct domain *d = rcu_lock_domain_by_id(domid);
+    struct domain *d = env_get_domain(env, domid);
     cs_mfn_t out = CS_INVALID_MFN;
     struct p2m_domain *p2m;
     p2m_type_t t;
@@ -281,21 +364,22 @@ cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
         out = mfn_x(m);
     }
  out:
+    env_flush(env, d);
     put_gfn(d, gfn);
-    rcu_unlock_domain(d);
+    env_put_domain(env, d);
     return out;
 }
 
 uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid)
 {
-    struct domain *d = rcu_lock_domain_by_id(domid);
+    struct domain *d = env_get_domain(env, domid);
     uint64_t end = 0;
 
     if ( d )
     {
         if ( is_hvm_domain(d) && p2m_get_hostp2m(d) )
             end = p2m_get_hostp2m(d)->max_mapped_pfn + 1;
-        rcu_unlock_domain(d);
+        env_put_domain(env, d);
     }
     return end;
 }

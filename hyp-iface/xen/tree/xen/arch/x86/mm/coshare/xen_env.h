@@ -9,6 +9,7 @@ struct cs_env {
     spinlock_t lock;        /* the engine lock, see cs_env_lock() */
     uint32_t *tags;         /* engine frame id per pdx, 0 for none */
     unsigned long nr_tags;
+    struct domain *held;    /* p2m-locked by cs_env_p2m_hold(), or NULL */
 };
 
 #endif /* __X86_MM_COSHARE_XEN_ENV_H__ */
