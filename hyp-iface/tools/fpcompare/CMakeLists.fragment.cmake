@@ -14,7 +14,7 @@ add_library(coshare_fpcompare_lib STATIC
 set_source_files_properties(${ROOT}/hyp-iface/engine/cs_hash.c
   PROPERTIES LANGUAGE C)
 target_include_directories(coshare_fpcompare_lib
-  PUBLIC ${FPCOMPARE_DIR}
+  PUBLIC ${FPCOMPARE_DIR} ${ROOT}/hyp-iface/include/public
   PRIVATE ${ROOT}/hyp-iface/engine)
 target_compile_features(coshare_fpcompare_lib PUBLIC cxx_std_20)
 target_link_libraries(coshare_fpcompare_lib PUBLIC nlohmann_json::nlohmann_json)

@@ -17,17 +17,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <xen/xen.h>
+
+#include "coshare.h"
+
 namespace coshare::fpcompare {
 
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr size_t kRecordSize = 16;   // bytes on disk, little-endian
 
-// Hint classes, as in XEN_COSHARE_CLASS_* of the public ABI.
-inline constexpr uint32_t kClassKernelText = 0;
-inline constexpr uint32_t kClassKernelRodata = 1;
-inline constexpr uint32_t kClassProcessText = 2;
-inline constexpr uint32_t kClassFree = 3;   // content void: the zero page
-inline constexpr size_t kClassCount = 5;   // XEN_COSHARE_CLASS_NR
+// Hint classes: the public ABI's XEN_COSHARE_CLASS_*.
+inline constexpr uint32_t kClassKernelText = XEN_COSHARE_CLASS_KERNEL_TEXT;
+inline constexpr uint32_t kClassKernelRodata = XEN_COSHARE_CLASS_KERNEL_RODATA;
+inline constexpr uint32_t kClassProcessText = XEN_COSHARE_CLASS_PROCESS_TEXT;
+inline constexpr uint32_t kClassFree = XEN_COSHARE_CLASS_ZERO;   // the zero page
+inline constexpr size_t kClassCount = XEN_COSHARE_CLASS_NR;
 
 // Display names ("kernel text") and JSON keys ("kernel_text") by class.
 extern const std::array<std::string_view, kClassCount> kClassNames;
