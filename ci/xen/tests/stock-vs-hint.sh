@@ -4,7 +4,7 @@
 # (coshare-stockshare, guests paused: read both pages, compare, nominate,
 # nominate, share), and once by the guests themselves through the hint op
 # (hint-guest.sh: Xen hashes and compares every page; h2, which shares with
-# h1's frames, takes the median of 5 rounds).  Pages per second of
+# h1's frames, takes the median of 15 rounds).  Pages per second of
 # each, and their ratio (goal >= 20, reported).  Fails if either path does
 # not share, a guest dies, or an audit finds a violation.
 . /coshare/lib.sh
