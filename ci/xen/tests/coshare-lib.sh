@@ -11,8 +11,11 @@ ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 ctl_num() {     # DOMID KEY: a counter of that domain from coshare-ctl
     num "$2" "$(coshare-ctl stats "$1" --json | tr -d ' \n')"
 }
-global_num() {  # KEY: a host-wide counter from coshare-ctl
-    num "$1" "$(coshare-ctl stats --json | tr -d ' \n' | sed 's/.*"global"://')"
+# The host-wide counters, one snapshot (Xen copies them under the engine
+# lock, so counters read from one snapshot agree with each other).
+global_stats() { coshare-ctl stats --json | tr -d ' \n' | sed 's/.*"global"://'; }
+global_num() {  # KEY [SNAPSHOT]: a host-wide counter, from SNAPSHOT if given
+    num "$1" "${2:-$(global_stats)}"
 }
 free_mib() { xl info | sed -n 's/^free_memory *: *//p'; }
 enable_coshare() {  # NAME: hinting on, sharing group 1 (a COSHARE_ON_CREATE hook)
