@@ -49,8 +49,7 @@ static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
 
     if ( cs_content_hash(e, va) != cs_frame_hash(f) )
         cs_bad(c, "frame %u: content changed under its hash", fid);
-    if ( (f->flags & CS_FRAME_ZERO) &&
-         !cs_page_equal(va, cs_zero_page) )
+    if ( (f->flags & CS_FRAME_ZERO) && !cs_page_zero(va) )
         cs_bad(c, "frame %u: marked zero but is not", fid);
 
     /* Two frames of one group must never hold the same content. */

@@ -50,6 +50,17 @@ bool cs_page_equal(const void *a, const void *b)
     return true;
 }
 
+bool cs_page_zero(const void *page)
+{
+    const uint64_t *w = page;
+    unsigned int i;
+
+    for ( i = 0; i < 4096 / 8; i += 4 )
+        if ( w[i] | w[i + 1] | w[i + 2] | w[i + 3] )
+            return false;
+    return true;
+}
+
 uint64_t cs_hash_page(const void *page)
 {
     return cs_hash_page_seeded(page, 0);

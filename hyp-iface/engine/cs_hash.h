@@ -34,6 +34,13 @@ uint64_t cs_hash_page(const void *page);
  */
 bool cs_page_equal(const void *a, const void *b);
 
+/*
+ * Whether a 4096-byte page (8-byte aligned) is all zero.  It stops at the
+ * first nonzero word, so a page with content costs next to nothing, and a
+ * zero page costs one read instead of a hash plus a compare.
+ */
+bool cs_page_zero(const void *page);
+
 /* Finalising mix of a 64-bit value; also keys the engine's tables. */
 static inline uint64_t cs_mix64(uint64_t x)
 {

@@ -5,17 +5,15 @@
  * group, confirmed by a full compare, then merged into the existing frame
  * (its own frame freed) or inserted as a new read-only shared frame.
  *
+ * A page found all zero is looked up as the zero frame: it needs neither
+ * the hash nor a compare (zero frames are read-only, so stay zero).
+ *
  * Pages of the in-use class may be written by another vCPU at any moment,
  * so they are made read-only first (inserted as a frame of their own) and
  * only then hashed and compared: a racing write faults and waits for the
  * engine lock, then unshares as any other.
  */
 #include "cs_internal.h"
-
-static bool cs_page_is_zero(const void *va)
-{
-    return cs_page_equal(va, cs_zero_page);
-}
 
 #define CS_TOO_MANY_COLLISIONS 0xffffffffu
 
@@ -125,9 +123,9 @@ static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
 
     /* Read-only now: what is read here is what the frame keeps. */
     va = cs_env_frame_map(e->env, mfn);
-    hash = cs_content_hash(e, va);
-    zero = hash == e->zero_hash && cs_page_is_zero(va);
-    match = cs_index_match(e, d, hash, va, own);
+    zero = cs_page_zero(va);
+    hash = zero ? e->zero_hash : cs_content_hash(e, va);
+    match = cs_index_match(e, d, hash, zero ? NULL : va, own);
     cs_env_frame_unmap(e->env, va);
     cs_frame_rekey(e, own, hash, zero);
 
@@ -170,7 +168,7 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
                 xen_coshare_entry_t *ent)
 {
     uint64_t gfn = ent->gfn;
-    bool zero_class = cls == XEN_COSHARE_CLASS_ZERO;
+    bool zero_class = cls == XEN_COSHARE_CLASS_ZERO, zero = zero_class;
     cs_mfn_t mfn;
     uint64_t hash;
     uint32_t fid;
@@ -195,15 +193,14 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     if ( cls == XEN_COSHARE_CLASS_IN_USE )
         return cs_hint_in_use(e, d, ent, mfn);
 
-    if ( zero_class )
-        hash = e->zero_hash;
-    else
+    if ( !zero_class )
     {
         va = cs_env_frame_map(e->env, mfn);
-        hash = cs_content_hash(e, va);
+        zero = cs_page_zero(va);
     }
+    hash = zero ? e->zero_hash : cs_content_hash(e, va);
 
-    fid = cs_index_match(e, d, hash, va, CS_NIL);
+    fid = cs_index_match(e, d, hash, zero ? NULL : va, CS_NIL);
     if ( fid == CS_TOO_MANY_COLLISIONS )
     {
         cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);
@@ -235,19 +232,15 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     }
     else
     {
-        uint8_t flags = 0;
-
         if ( zero_class )
         {
             /* The guest declared the content void: make it really zero. */
             va = cs_env_frame_map(e->env, mfn);
             memset(va, 0, CS_PAGE_SIZE);
-            flags = CS_FRAME_ZERO;
         }
-        else if ( hash == e->zero_hash && cs_page_is_zero(va) )
-            flags = CS_FRAME_ZERO;
 
-        rc = cs_insert_in_place(e, d, gfn, mfn, hash, flags, &fid);
+        rc = cs_insert_in_place(e, d, gfn, mfn, hash,
+                                zero ? CS_FRAME_ZERO : 0, &fid);
         if ( rc )
             goto out;
         ent->result = XEN_COSHARE_RES_INSERTED;

@@ -298,6 +298,7 @@ uint64_t Host::env_gfn_end(uint16_t domid) const
 
 void Host::frame_unmapped()
 {
+    ++frame_unmaps_;
     if (auto hook = std::exchange(on_unmap_, nullptr))
         hook();
 }

@@ -100,6 +100,8 @@ public:
     // vCPU acted while the engine holds its lock (see write_racing).
     void on_next_unmap(std::function<void()> hook) { on_unmap_ = std::move(hook); }
     void frame_unmapped();
+    // Frame mappings the engine has released so far: one per page it read.
+    uint64_t frame_unmaps() const { return frame_unmaps_; }
     // A write by another vCPU while the engine holds its lock: a writable
     // gfn takes it at once; a read-only one faults, and the write is queued
     // until the engine lets go (finish_racing_writes then does it).
@@ -137,6 +139,7 @@ private:
     cs_engine* engine_ = nullptr;
     std::mutex lock_;
     std::function<void()> on_unmap_;
+    uint64_t frame_unmaps_ = 0;
     std::optional<uint16_t> held_;   // the domain of the engine's p2m hold
     void check_hold(uint16_t domid) const;
     struct RacingWrite {

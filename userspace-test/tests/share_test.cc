@@ -169,6 +169,54 @@ TEST_F(HostTest, GroupsIsolateTenants)
     EXPECT_EQ(host().op(0, true, o), -EBUSY);
 }
 
+TEST(PageZero, FindsANonzeroByteAnywhere)
+{
+    alignas(8) Page z{};
+    EXPECT_TRUE(cs_page_zero(z.data()));
+    for (size_t at : {size_t{0}, size_t{7}, size_t{8}, size_t{2049}, sim::kPage - 1}) {
+        z = Page{};
+        z[at] = std::byte{0x01};
+        EXPECT_FALSE(cs_page_zero(z.data())) << "byte " << at;
+    }
+}
+
+// A zero page hinted as text joins the zero frame on a zero scan alone,
+// reading one page where a duplicate with content reads two (hash, then
+// the compare with its frame).  A page with one nonzero byte anywhere, in
+// either class that reads content, never joins it.
+TEST_F(HostTest, ZeroTextPagesJoinTheZeroFrameWithoutACompare)
+{
+    for (uint16_t d = 1; d <= 3; ++d) {
+        host().add_guest(d, 8);
+        ASSERT_EQ(host().enable(d, 1), 0);
+        host().fill(d, 1, page_of(3));
+    }
+    ASSERT_EQ(host().hint(1, kText, {0, 1})[0].result, XEN_COSHARE_RES_INSERTED);
+
+    uint64_t before = host().frame_unmaps();
+    ASSERT_EQ(host().hint(2, kText, {0})[0].result, XEN_COSHARE_RES_SHARED);
+    EXPECT_EQ(host().frame_unmaps() - before, 1u);
+    before = host().frame_unmaps();
+    ASSERT_EQ(host().hint(2, kText, {1})[0].result, XEN_COSHARE_RES_SHARED);
+    EXPECT_EQ(host().frame_unmaps() - before, 2u);
+
+    uint64_t gfn = 2;
+    for (size_t at : {size_t{0}, size_t{2049}, sim::kPage - 1})
+        for (unsigned cls : {kText, unsigned{XEN_COSHARE_CLASS_IN_USE}}) {
+            Page p{};
+            p[at] = std::byte(cls == kText ? 0x80 : 0x40);
+            host().fill(3, gfn, p);
+            auto r = host().hint(3, cls, {gfn});
+            EXPECT_EQ(r[0].result, XEN_COSHARE_RES_INSERTED)
+                << "byte " << at << ", class " << cls;
+            EXPECT_TRUE(same(host().read(3, gfn), p));
+            ++gfn;
+        }
+    auto s = host().global_stats();
+    EXPECT_EQ(s.frames, 2u + 6u);
+    EXPECT_EQ(s.saved, 2u);
+}
+
 TEST_F(HostTest, ZeroClassPagesShareOneZeroFrame)
 {
     host().add_guest(1, 300);
