@@ -13,7 +13,10 @@ ctl_num() {     # DOMID KEY: a counter of that domain from coshare-ctl
 }
 # The host-wide counters, one snapshot (Xen copies them under the engine
 # lock, so counters read from one snapshot agree with each other).
-global_stats() { coshare-ctl stats --json | tr -d ' \n' | sed 's/.*"global"://'; }
+global_stats() {  # [FILE]: host-wide counters, from FILE (saved stats --json) if given
+    if [ -n "${1:-}" ]; then cat "$1"; else coshare-ctl stats --json; fi |
+        tr -d ' \n' | sed 's/.*"global"://'
+}
 global_num() {  # KEY [SNAPSHOT]: a host-wide counter, from SNAPSHOT if given
     num "$1" "${2:-$(global_stats)}"
 }
