@@ -5,9 +5,10 @@
 // also behave as a hostile guest:
 //   coshare-probe version
 //   coshare-probe share --pattern P --pages N [--write] [--delay S] [--hold S]
-//   coshare-probe hint --first GFN --count N [--rounds R] (own gfns, timed)
+//   coshare-probe hint --first GFN --count N [--rounds R [--paced]] (own gfns, timed)
 //   coshare-probe hostile --ops N [--seed S]
-// Every command prints one JSON line and exits 0 only when its checks held.
+// Every command prints one JSON line (paced hint rounds one more each) and
+// exits 0 only when its checks held.
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -236,13 +237,31 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
     return first_error == 0 && intact == pages ? 0 : 1;
 }
 
+double ms_between(std::chrono::steady_clock::time_point a,
+                  std::chrono::steady_clock::time_point b)
+{
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// A nonblank line: a console may turn one typed line into "go\r\n".
+bool wait_for_line(std::istream& in)
+{
+    for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \r\t") != std::string::npos)
+            return true;
+    return false;
+}
+
 // Hints a range of this guest's own gfns as process text (hashed and
 // compared by Xen, whatever they hold) and times it: the hint path of the
 // stock-vs-hint comparison.  With rounds > 1 the range is unhinted (made
 // private again, untimed) between rounds and "ms" is the median round, so
-// one slow round on a noisy host does not decide the figure.
+// one slow round on a noisy host does not decide the figure.  Paced, each
+// round waits for a line on stdin (dom0 writes it to the guest's console
+// when its own stock sample is done) and prints its own JSON line, so that
+// both paths are timed side by side on a host whose speed drifts.
 int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
-             unsigned rounds)
+             unsigned rounds, bool paced)
 {
     std::vector<uint64_t> gfns(count);
     for (uint64_t i = 0; i < count; ++i)
@@ -250,6 +269,12 @@ int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
     std::vector<double> round_ms;
     HintTally t;
     for (unsigned r = 0; r < rounds && t.first_error == 0; ++r) {
+        if (paced && !wait_for_line(std::cin)) {
+            std::cerr << "coshare-probe: stdin closed before round " << r
+                      << " (paced rounds wait for a line each)\n";
+            return 1;
+        }
+        auto u0 = std::chrono::steady_clock::now();
         if (r > 0) {
             HintTally u = batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_unhint);
             if (u.first_error) {
@@ -259,8 +284,13 @@ int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
         }
         auto t0 = std::chrono::steady_clock::now();
         HintTally h = hint_gfns(pc, gfns);
-        round_ms.push_back(std::chrono::duration<double, std::milli>(
-                               std::chrono::steady_clock::now() - t0).count());
+        round_ms.push_back(ms_between(t0, std::chrono::steady_clock::now()));
+        if (paced)
+            std::cout << nlohmann::json{{"round", r}, {"ms", round_ms.back()},
+                                        {"unhint_ms", ms_between(u0, t0)},
+                                        {"shared", h.results["shared"]},
+                                        {"rc", h.first_error}}.dump()
+                      << std::endl;
         if (r == 0 || h.first_error)
             t = h;  // the first round's results (later ones repeat them)
     }
@@ -424,6 +454,10 @@ int main(int argc, char** argv)
     hint->add_option("--rounds", rounds,
                      "hint, unhint and hint again; report the median round")
         ->check(CLI::Range(1u, 10000u))->capture_default_str();
+    bool paced = false;
+    hint->add_flag("--paced", paced,
+                   "wait for a line on stdin before each round; print each "
+                   "round's JSON line as it ends");
     unsigned ops = 10000;
     uint64_t seed = 1;
     auto* hostile = app.add_subcommand("hostile", "malformed and foreign ops");
@@ -438,7 +472,7 @@ int main(int argc, char** argv)
         if (*share)
             return cmd_share(pc, pattern, pages, write, delay, hold);
         if (*hint)
-            return cmd_hint(pc, first, count, rounds);
+            return cmd_hint(pc, first, count, rounds, paced);
         return cmd_hostile(pc, ops, seed);
     } catch (const std::exception& e) {
         std::cerr << "coshare-probe: " << e.what() << '\n';

@@ -11,9 +11,7 @@
 #     again, and every frame accounted for at the end.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
-# Every guest on physical CPU 1: QEMU's triple faults came with guests on
-# both CPUs (see the README).
-export COSHARE_GUEST_CPUS=1
+pin_guests
 
 xl dmesg | grep -q "coshare: guest-hinted page sharing" ||
     fail "the hypervisor has no coshare (xl dmesg)"

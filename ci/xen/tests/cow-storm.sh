@@ -9,9 +9,7 @@
 #     ENOMEM path crashes the writer: the FIFO is what saved it in run 1.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
-# Every guest on physical CPU 1: QEMU's triple faults came with guests on
-# both CPUs (see the README).
-export COSHARE_GUEST_CPUS=1
+pin_guests
 
 # storm SUFFIX [GUEST-ARGS]: share, fill the host, write; leaves the result
 # in $storm_alive (the writer: yes/no), $storm_other_alive, $storm_line,

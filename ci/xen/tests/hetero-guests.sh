@@ -7,7 +7,6 @@
 # goals do not apply; the figures are reported as they are.
 SCENARIO=hetero-guests
 WORKLOADS="idle random:96 pattern:64 pattern:64"
-# Every guest on physical CPU 1, as in overcommit-storm.sh: with these
-# busy guests on both CPUs, QEMU lost one to a triple fault now and then.
-export COSHARE_GUEST_CPUS=1
+. /coshare/lib.sh
+pin_guests      # with these busy guests on both CPUs, QEMU lost one now and then
 . /coshare/idle-guests.sh

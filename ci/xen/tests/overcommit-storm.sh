@@ -16,9 +16,7 @@
 . /coshare/coshare-lib.sh
 
 MEM=256 ROOM=$((256 + 4))   # a guest's memory; what creating one needs
-# Every guest on physical CPU 1 (dom0 keeps both): guests lost to QEMU's
-# triple faults came with guests on both CPUs (see the README).
-export COSHARE_GUEST_CPUS=1
+pin_guests
 
 # storm SUFFIX ENABLE-FLAGS [GUEST-ARGS]: leaves $alive (guests alive after
 # the storm), $n (guests), $cow (faults that needed a frame), $paid

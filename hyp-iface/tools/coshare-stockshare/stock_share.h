@@ -24,14 +24,25 @@ struct stock_share_result {
     int first_errno;    /* errno of the first failure, 0 if none */
 };
 
+struct stock_share;
+
 /*
- * Enables mem_sharing for both domains, then for each gfn in [first,
- * first + count) whose content is equal in a and b (read in batches):
- * nominate in a, nominate in b, share b's into a's.
- * Returns 0, or -errno when Xen cannot be reached at all (msg says why).
+ * Opens libxenctrl and libxenforeignmemory and enables mem_sharing for both
+ * domains: the set-up, kept out of the timed part.  NULL on failure (msg
+ * says why).
  */
-int stock_share_range(uint16_t a, uint16_t b, uint64_t first, uint64_t count,
-                      struct stock_share_result *out, char *msg, size_t len);
+struct stock_share *stock_share_open(uint16_t a, uint16_t b, char *msg,
+                                     size_t len);
+
+/*
+ * For each of the count gfns first, first + stride, first + 2 * stride, ...
+ * whose content is equal in a and b (read in batches): nominate in a,
+ * nominate in b, share b's into a's.
+ */
+void stock_share_range(struct stock_share *s, uint64_t first, uint64_t count,
+                       uint64_t stride, struct stock_share_result *out);
+
+void stock_share_close(struct stock_share *s);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,11 @@ guest_cfg() {
     echo "$cfg"
 }
 
+# pin_guests: guests started from now on run on physical CPU 1 only.  QEMU's
+# nested-SVM triple faults (see the README) came with guests on both CPUs;
+# pinned, dom0's polling also stays off the CPU that is being measured.
+pin_guests() { export COSHARE_GUEST_CPUS=1; }
+
 # The console log of NAME's newest boot: guest_start moves older ones aside.
 guest_logfile() { echo "$CONSOLE_DIR/guest-$1.log"; }
 guest_log() { cat "$(guest_logfile "$1")" 2>/dev/null; }
@@ -88,6 +93,16 @@ guest_start() {
         try=$((try + 1))
     done
     fail "guest $name did not boot in $COSHARE_BOOT_TRIES tries"
+}
+
+# guest_type_line NAME LINE: type LINE on NAME's console (xenconsoled's pty),
+# as `xl console` would; the guest reads it from /dev/hvc0.
+guest_type_line() {
+    local domid tty
+    domid=$(xl domid "$1") &&
+        tty=$(xenstore-read "/local/domain/$domid/console/tty") &&
+        [ -c "$tty" ] || { log "guest $1 has no console pty"; return 1; }
+    echo "$2" > "$tty"
 }
 
 # guest_alive NAME: the guest exists and is not crashed (a crashed guest is

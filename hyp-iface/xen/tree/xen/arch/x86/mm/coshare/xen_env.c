@@ -114,14 +114,20 @@ enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
     return type;
 }
 
-/* gfn's private page becomes the new shared frame itself. */
+/*
+ * gfn's private page becomes the new shared frame itself.  The caller holds
+ * the gfn and has seen it map m as p2m_ram_rw: the type changes with no
+ * second walk (p2m_change_type_one would look it up again).
+ */
 static int share_in_place(struct domain *d, uint64_t gfn, mfn_t m)
 {
+    struct p2m_domain *p2m = p2m_get_hostp2m(d);
     int rc = mem_sharing_make_sharable(d, mfn_to_page(m));
 
     if ( rc )
         return rc;
-    BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_rw, p2m_ram_shared));
+    BUG_ON(p2m_set_entry(p2m, _gfn(gfn), m, PAGE_ORDER_4K, p2m_ram_shared,
+                         p2m->default_access));
     set_gpfn_from_mfn(mfn_x(m), SHARED_M2P_ENTRY);
     return 0;
 }
