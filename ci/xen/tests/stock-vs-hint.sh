@@ -9,10 +9,9 @@
 # sample of the range the stock way (every PAIRS-th gfn, so each sample has
 # the range's mix of equal and unequal pages), then types a line on h2's
 # console, and h2 unhints and hints the whole range once more (paced
-# rounds).  Reported:
-# each pair's pages per second and ratio; the median pair ratio is the
-# figure (goal >= 20).  Fails if either path does not share, a guest dies,
-# or an audit finds a violation.
+# rounds).  Reported: each pair's pages per second and ratio; the median
+# pair ratio is the figure (goal >= 20).  Fails if either path does not
+# share, a guest dies, or an audit finds a violation.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
 
