@@ -288,7 +288,8 @@ int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
         if (paced)
             std::cout << nlohmann::json{{"round", r}, {"ms", round_ms.back()},
                                         {"unhint_ms", ms_between(u0, t0)},
-                                        {"shared", h.results["shared"]},
+                                        {"shared", h.results.contains("shared")
+                                                       ? h.results.at("shared") : 0},
                                         {"rc", h.first_error}}.dump()
                       << std::endl;
         if (r == 0 || h.first_error)

@@ -48,8 +48,7 @@ while [ $i -lt $PAIRS ]; do
     # in dom0, and looking at once made the rounds about a fifth slower.
     sleep 1
     guest_wait_line h2 "step=round .*\"round\":$i[,}]" 120 || fail "h2's round $i"
-    r=$(grep -a "COSHARE-PROBE name=h2 step=round .*\"round\":$i[,}]" \
-            "$(guest_logfile h2)" | sed 's/.*step=round //')
+    r=$(probe_line h2 round)    # round i: the next waits for our line
     [ "$(num rc "$r")" = 0 ] || fail "h2's round $i failed: $r"
     echo "$(num shared "$s") $(ms_of "$s") $(num shared "$r") $(ms_of "$r")" >> /tmp/pairs
     log "pair $i: stock $s; hint $r"
