@@ -11,6 +11,14 @@
 
 namespace coshare::sim {
 
+namespace {
+
+// A write retried this often is stuck: the model reports it rather than
+// spin for ever (the guest itself may hint the page again meanwhile).
+constexpr unsigned kMaxFaultsPerWrite = 10000;
+
+}  // namespace
+
 Host::Host(size_t frames, cs_config cfg) : tags_(frames, 0)
 {
     bytes_ = frames * kPage;
@@ -29,25 +37,45 @@ Host::Host(size_t frames, cs_config cfg) : tags_(frames, 0)
 
 Host::~Host()
 {
-    for (auto it = guests_.begin(); it != guests_.end();)
-        destroy_guest((it++)->first);
+    std::vector<uint16_t> domids;
+    for (const auto& [domid, g] : guests_)
+        domids.push_back(domid);
+    for (uint16_t domid : domids)
+        destroy_guest(domid);
     cs_engine_destroy(engine_);
     munmap(base_, bytes_);
 }
 
+Host::Guest* Host::find_guest(uint16_t domid) const
+{
+    std::shared_lock l(guests_lock_);
+    auto it = guests_.find(domid);
+    return it == guests_.end() ? nullptr : it->second.get();
+}
+
+Host::Guest& Host::guest(uint16_t domid) const
+{
+    if (Guest* g = find_guest(domid))
+        return *g;
+    throw std::out_of_range("no guest " + std::to_string(domid));
+}
+
+bool Host::has_guest(uint16_t domid) const { return find_guest(domid); }
+
 void Host::add_guest(uint16_t domid, size_t pages)
 {
-    if (guests_.count(domid))
+    if (has_guest(domid))
         throw std::invalid_argument("guest exists");
-    if (free_.size() < pages)
+    if (free_frames() < pages)
         throw std::runtime_error("host: not enough free frames for guest");
-    auto& p2m = guests_[domid];
-    p2m.resize(pages);
-    for (auto& e : p2m) {
+    auto g = std::make_unique<Guest>(pages);
+    for (auto& e : g->p2m) {
         e.mfn = env_alloc();
         e.type = CS_P2M_RAM;
         std::memset(frame(e.mfn), 0, kPage);
     }
+    std::unique_lock l(guests_lock_);
+    guests_.emplace(domid, std::move(g));
 }
 
 unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
@@ -62,34 +90,62 @@ unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
         if (rc != -ERESTART)
             throw std::runtime_error("teardown failed: " + std::to_string(rc));
     }
-    auto it = guests_.find(domid);
-    if (it == guests_.end())
-        return calls;
-    for (auto& e : it->second)
+    std::unique_ptr<Guest> g;
+    {
+        std::unique_lock l(guests_lock_);
+        auto it = guests_.find(domid);
+        if (it == guests_.end())
+            return calls;
+        g = std::move(it->second);
+        guests_.erase(it);
+    }
+    for (auto& e : g->p2m)
         if (e.type == CS_P2M_RAM || e.type == CS_P2M_BUSY)
             env_free(e.mfn);
         else if (e.type == CS_P2M_SHARED)
             throw std::logic_error("teardown left a shared gfn mapped");
-    guests_.erase(it);
     return calls;
 }
 
 size_t Host::guest_pages(uint16_t domid) const
 {
-    return guests_.at(domid).size();
+    return guest(domid).p2m.size();
 }
 
 P2mEntry& Host::p2m(uint16_t domid, uint64_t gfn)
 {
-    return guests_.at(domid).at(gfn);
+    return guest(domid).p2m.at(gfn);
+}
+
+void Host::set_entry(Guest& g, uint64_t gfn, cs_mfn_t mfn, cs_p2m_type type)
+{
+    std::unique_lock flush(g.tlb);
+    g.p2m.at(gfn) = {mfn, type};
+}
+
+P2mEntry Host::entry_unlocked(Guest& g, uint64_t gfn)
+{
+    std::shared_lock tlb(g.tlb);
+    return g.p2m.at(gfn);
 }
 
 std::span<const std::byte> Host::read(uint16_t domid, uint64_t gfn) const
 {
-    const auto& e = guests_.at(domid).at(gfn);
+    const auto& e = guest(domid).p2m.at(gfn);
     if (e.mfn == CS_INVALID_MFN)
         throw std::out_of_range("read of an unmapped gfn");
     return {base_ + e.mfn * kPage, kPage};
+}
+
+int Host::guest_read(uint16_t domid, uint64_t gfn, Page& out) const
+{
+    Guest& g = guest(domid);
+    std::shared_lock tlb(g.tlb);
+    const P2mEntry& e = g.p2m.at(gfn);
+    if (e.type == CS_P2M_OTHER)
+        return -EFAULT;
+    std::memcpy(out.data(), base_ + e.mfn * kPage, kPage);
+    return 0;
 }
 
 void Host::fill(uint16_t domid, uint64_t gfn, std::span<const std::byte> data)
@@ -103,16 +159,124 @@ void Host::fill(uint16_t domid, uint64_t gfn, std::span<const std::byte> data)
 int Host::write(uint16_t domid, uint64_t gfn, size_t offset,
                 std::span<const std::byte> data)
 {
-    auto& e = p2m(domid, gfn);
-    if (e.type == CS_P2M_SHARED) {
-        if (int rc = cs_unshare(engine_, domid, gfn); rc)
-            return rc;
-    }
-    if (e.type != CS_P2M_RAM && e.type != CS_P2M_BUSY)
-        return -EFAULT;
     if (offset + data.size() > kPage)
         throw std::out_of_range("write beyond page");
-    std::memcpy(frame(e.mfn) + offset, data.data(), data.size());
+    Guest& g = guest(domid);
+    for (unsigned faults = 0;; ++faults) {
+        {
+            std::shared_lock tlb(g.tlb);
+            const P2mEntry& e = g.p2m.at(gfn);
+            if (e.type == CS_P2M_RAM || e.type == CS_P2M_BUSY) {
+                std::memcpy(frame(e.mfn) + offset, data.data(), data.size());
+                return 0;
+            }
+            if (e.type != CS_P2M_SHARED)
+                return -EFAULT;
+        }
+        if (faults == kMaxFaultsPerWrite)
+            return -ELOOP;
+        if (int rc = write_fault(domid, g, gfn))
+            return rc;
+    }
+}
+
+void Host::xen_crash(std::string what)
+{
+    std::lock_guard l(misc_lock_);
+    crashes_.push_back(std::move(what));
+}
+
+std::vector<std::string> Host::xen_crashes() const
+{
+    std::lock_guard l(misc_lock_);
+    return crashes_;
+}
+
+// hvm_hap_nested_page_fault() on a write to a p2m_ram_shared gfn: the p2m
+// query with P2M_UNSHARE runs mem_sharing_unshare_page() under the gfn
+// lock, where coshare may only try its engine lock; if that did not
+// unshare, the patched handler calls coshare_unshare_fault() at its exit.
+// Nonzero: Xen crashes the domain.
+int Host::write_fault(uint16_t domid, Guest& g, uint64_t gfn)
+{
+    {
+        std::lock_guard p2m(g.p2m_lock);
+        P2mEntry e = g.p2m.at(gfn);
+        if (e.type != CS_P2M_SHARED)
+            return 0;   // changed meanwhile: the access is retried
+        if (!env_tag(e.mfn)) {
+            // Stock __mem_sharing_unshare_page() would follow
+            // page->sharing, which a coshare frame does not have.
+            xen_crash("write fault: d" + std::to_string(domid) + " gfn " +
+                      std::to_string(gfn) +
+                      " maps a shared frame without a coshare tag: Xen "
+                      "takes the stock unshare path on it");
+            return -EFAULT;
+        }
+        int rc = cs_unshare_nowait(engine_, domid, gfn);
+        if (rc && rc != -ENOMEM && rc != -EAGAIN) {
+            xen_crash("BUG_ON in mem_sharing_unshare_page(): rc " +
+                      std::to_string(rc));
+            return rc;
+        }
+        if (!rc)
+            return 0;
+    }
+    point("fault_exit");
+    return unshare_without_locks(domid, g, gfn);
+}
+
+int Host::unshare_without_locks(uint16_t domid, Guest& g, uint64_t gfn)
+{
+    P2mEntry e = entry_unlocked(g, gfn);
+    if (e.type != CS_P2M_SHARED)
+        return 0;
+    if (!env_tag(e.mfn))
+        return -ENOENT;     // not coshare's: stock's ENOMEM path
+    return cs_unshare(engine_, domid, gfn);
+}
+
+// guest_remove_page() with patch 0003: a coshare gfn is unshared before
+// the gfn lock is taken, then the page goes as any other.
+int Host::remove_page(uint16_t domid, uint64_t gfn)
+{
+    Guest& g = guest(domid);
+    unshare_without_locks(domid, g, gfn);
+    std::lock_guard p2m(g.p2m_lock);
+    P2mEntry e = g.p2m.at(gfn);
+    if (e.type == CS_P2M_OTHER)
+        return -ENOENT;
+    if (e.type == CS_P2M_SHARED) {
+        if (!env_tag(e.mfn)) {
+            xen_crash("guest_remove_page: d" + std::to_string(domid) +
+                      " gfn " + std::to_string(gfn) +
+                      " maps a shared frame without a coshare tag");
+            return -EFAULT;
+        }
+        if (int rc = cs_unshare_nowait(engine_, domid, gfn))
+            return rc;
+        e = g.p2m.at(gfn);
+        if (e.type != CS_P2M_RAM) {
+            xen_crash("guest_remove_page: gfn still shared after unshare");
+            return -EFAULT;
+        }
+    }
+    set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
+    env_free(e.mfn);
+    return 0;
+}
+
+int Host::populate_page(uint16_t domid, uint64_t gfn)
+{
+    Guest& g = guest(domid);
+    std::lock_guard p2m(g.p2m_lock);
+    if (g.p2m.at(gfn).type != CS_P2M_OTHER)
+        return -EEXIST;
+    cs_mfn_t mfn = env_alloc();
+    if (mfn == CS_INVALID_MFN)
+        return -ENOMEM;
+    std::memset(frame(mfn), 0, kPage);
+    set_entry(g, gfn, mfn, CS_P2M_RAM);
     return 0;
 }
 
@@ -208,8 +372,15 @@ unsigned Host::audit(std::vector<std::string>* messages)
     return cs_audit(engine_, nullptr, +report, messages);
 }
 
+size_t Host::free_frames() const
+{
+    std::lock_guard l(frames_lock_);
+    return free_.size();
+}
+
 size_t Host::hog(size_t n)
 {
+    std::lock_guard l(frames_lock_);
     size_t got = 0;
     for (; got < n && !free_.empty(); ++got) {
         hogged_.push_back(free_.back());
@@ -220,14 +391,55 @@ size_t Host::hog(size_t n)
 
 void Host::unhog()
 {
+    std::lock_guard l(frames_lock_);
     free_.insert(free_.end(), hogged_.begin(), hogged_.end());
     hogged_.clear();
+}
+
+unsigned Host::notifications(uint16_t domid) const
+{
+    std::lock_guard l(misc_lock_);
+    auto it = notified_.find(domid);
+    return it == notified_.end() ? 0 : it->second;
+}
+
+void Host::at_point(std::string name, std::function<void()> hook,
+                    unsigned times)
+{
+    std::lock_guard l(misc_lock_);
+    if (hook && times)
+        points_.insert_or_assign(std::move(name), Point{std::move(hook), times});
+    else
+        points_.erase(name);
+    npoints_ = points_.size();
+}
+
+void Host::point(std::string_view name)
+{
+    if (!npoints_)
+        return;
+    std::function<void()> hook;
+    {
+        std::lock_guard l(misc_lock_);
+        auto it = points_.find(name);
+        if (it == points_.end())
+            return;
+        if (--it->second.times) {
+            hook = it->second.hook;
+        } else {
+            hook = std::move(it->second.hook);
+            points_.erase(it);
+        }
+        npoints_ = points_.size();
+    }
+    hook();
 }
 
 // ---- cs_env ----------------------------------------------------------------
 
 // The engine's contract (cs_env.h): inside a hold, p2m calls name the held
-// domain only, and holds do not nest.
+// domain only, and holds do not nest.  held_ is the engine's: it changes
+// under the engine lock only.
 void Host::check_hold(uint16_t domid) const
 {
     if (held_ && *held_ != domid)
@@ -238,6 +450,7 @@ void Host::env_hold(uint16_t domid)
 {
     if (held_)
         throw std::logic_error("nested p2m hold");
+    guest(domid).p2m_lock.lock();
     held_ = domid;
 }
 
@@ -246,66 +459,96 @@ void Host::env_release(uint16_t domid)
     if (held_ != domid)
         throw std::logic_error("release of a p2m hold not held");
     held_.reset();
+    guest(domid).p2m_lock.unlock();
 }
 
 cs_p2m_type Host::env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn)
 {
     check_hold(domid);
-    auto it = guests_.find(domid);
-    if (it == guests_.end() || gfn >= it->second.size())
+    Guest* g = find_guest(domid);
+    if (!g || gfn >= g->p2m.size())
         return CS_P2M_OTHER;
-    *mfn = it->second[gfn].mfn;
-    return it->second[gfn].type;
+    std::lock_guard p2m(g->p2m_lock);
+    *mfn = g->p2m[gfn].mfn;
+    return g->p2m[gfn].type;
 }
 
 int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t f)
 {
     check_hold(domid);
-    auto& e = p2m(domid, gfn);
+    point("p2m_share");
+    Guest& g = guest(domid);
+    std::lock_guard p2m(g.p2m_lock);
+    P2mEntry e = g.p2m.at(gfn);
     if (e.mfn != expect || e.type == CS_P2M_OTHER || e.type == CS_P2M_BUSY)
         return -EBUSY;
+    set_entry(g, gfn, f, CS_P2M_SHARED);
     if (e.type == CS_P2M_RAM && e.mfn != f)
-        env_free(e.mfn);
-    e.mfn = f;
-    e.type = CS_P2M_SHARED;
+        env_free(e.mfn);    // after the flush: no vCPU writes it any more
     return 0;
 }
 
 int Host::env_private(uint16_t domid, uint64_t gfn, cs_mfn_t mfn)
 {
     check_hold(domid);
-    auto& e = p2m(domid, gfn);
-    e.mfn = mfn;
-    e.type = CS_P2M_RAM;
+    point("p2m_private");
+    Guest& g = guest(domid);
+    std::lock_guard p2m(g.p2m_lock);
+    if (g.p2m.at(gfn).type != CS_P2M_SHARED)
+        return -EINVAL;
+    set_entry(g, gfn, mfn, CS_P2M_RAM);
     return 0;
 }
 
 cs_mfn_t Host::env_remove(uint16_t domid, uint64_t gfn)
 {
     check_hold(domid);
-    auto& e = p2m(domid, gfn);
-    cs_mfn_t mfn = e.mfn;
-    e.mfn = CS_INVALID_MFN;
-    e.type = CS_P2M_OTHER;
-    return mfn;
+    point("p2m_remove");
+    Guest& g = guest(domid);
+    std::lock_guard p2m(g.p2m_lock);
+    P2mEntry e = g.p2m.at(gfn);
+    if (e.type != CS_P2M_RAM && e.type != CS_P2M_SHARED)
+        return CS_INVALID_MFN;  // as Xen: only plain RAM or a shared frame
+    set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
+    return e.mfn;
 }
 
 uint64_t Host::env_gfn_end(uint16_t domid) const
 {
-    auto it = guests_.find(domid);
-    return it == guests_.end() ? 0 : it->second.size();
+    Guest* g = find_guest(domid);
+    return g ? g->p2m.size() : 0;
+}
+
+void Host::env_notify(uint16_t domid)
+{
+    std::lock_guard l(misc_lock_);
+    ++notified_[domid];
+}
+
+uint32_t Host::env_tag(cs_mfn_t mfn) const
+{
+    // Read without the engine lock by the fault path, as Xen reads its tag
+    // table: one aligned word.
+    return std::atomic_ref(const_cast<uint32_t&>(tags_.at(mfn)))
+        .load(std::memory_order_relaxed);
+}
+
+void Host::env_set_tag(cs_mfn_t mfn, uint32_t tag)
+{
+    std::atomic_ref(tags_.at(mfn)).store(tag, std::memory_order_relaxed);
 }
 
 void Host::frame_unmapped()
 {
     ++frame_unmaps_;
-    if (auto hook = std::exchange(on_unmap_, nullptr))
-        hook();
+    point("frame_unmap");
 }
 
 void Host::write_racing(uint16_t domid, uint64_t gfn, const Page& data)
 {
-    const auto& e = p2m(domid, gfn);
+    Guest& g = guest(domid);
+    std::shared_lock tlb(g.tlb);
+    const auto& e = g.p2m.at(gfn);
     if (e.type == CS_P2M_RAM)
         std::memcpy(frame(e.mfn), data.data(), kPage);
     else
@@ -323,6 +566,7 @@ int Host::finish_racing_writes()
 
 cs_mfn_t Host::env_alloc()
 {
+    std::lock_guard l(frames_lock_);
     if (free_.empty())
         return CS_INVALID_MFN;
     cs_mfn_t m = free_.back();
@@ -334,6 +578,7 @@ void Host::env_free(cs_mfn_t mfn)
 {
     if (mfn >= tags_.size())
         throw std::logic_error("free of a bad mfn");
+    std::lock_guard l(frames_lock_);
     free_.push_back(mfn);
 }
 
@@ -377,11 +622,11 @@ void* cs_env_frame_map(cs_env* env, cs_mfn_t m)
 void cs_env_frame_unmap(cs_env* env, void*) { env->host->frame_unmapped(); }
 uint32_t cs_env_frame_tag(cs_env* env, cs_mfn_t m)
 {
-    return env->host->tag(m);
+    return env->host->env_tag(m);
 }
 void cs_env_frame_set_tag(cs_env* env, cs_mfn_t m, uint32_t t)
 {
-    env->host->tag(m) = t;
+    env->host->env_set_tag(m, t);
 }
 void* cs_env_alloc(cs_env*, size_t size) { return calloc(1, size); }
 void cs_env_free(cs_env*, void* p, size_t) { free(p); }

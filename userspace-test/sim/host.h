@@ -2,18 +2,37 @@
 // host.h - the simulated hypervisor: a pool of real 4 KiB frames, guests as
 // p2m arrays, and the coshare engine driven through the same cs_op() entry
 // point Xen uses.  It implements the engine's cs_env shim for userspace.
+//
+// It is also a model of what a multi-vCPU guest and Xen do around the
+// engine, safe to drive from many threads at once:
+//  - a vCPU reads and writes guest memory through the p2m without a lock,
+//    as the MMU does; a write to a read-only (shared) entry faults into a
+//    model of Xen's HAP fault handler (write_fault), which unshares under
+//    the p2m lock with the engine lock only tried, then again from its exit
+//    without locks, exactly as the patched hvm.c and mem_sharing.c do;
+//  - each domain has Xen's p2m lock (recursive, as Xen's mm locks are) and
+//    a "TLB" lock: vCPU accesses hold it shared, every p2m change holds it
+//    exclusive, as a change's TLB flush waits for every vCPU;
+//  - what would crash Xen itself (the stock unshare path meeting a coshare
+//    frame, a BUG_ON on an unshare result) is recorded, not thrown, so a
+//    test on any thread can report it (xen_crashes());
+//  - named points (at_point) let a test stop a thread where the engine or
+//    Xen would be at that moment, for deterministic interleavings.
 #pragma once
 
-#include <cstddef>
 #include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -52,19 +71,30 @@ public:
     // Guests.  add_guest populates every gfn with a zeroed private frame.
     void add_guest(uint16_t domid, size_t pages);
     // Engine teardown in chunks of `budget`, then the domain's frames are
-    // freed.  Returns the number of teardown calls it took.
+    // freed.  Returns the number of teardown calls it took.  The domain's
+    // own vCPUs must have stopped (other domains' may run).
     unsigned destroy_guest(uint16_t domid, unsigned long budget = 4096);
-    bool has_guest(uint16_t domid) const { return guests_.count(domid); }
+    bool has_guest(uint16_t domid) const;
     size_t guest_pages(uint16_t domid) const;
 
-    // Guest memory, through the p2m.
+    // Guest memory, through the p2m.  read() is for single-threaded tests;
+    // guest_read() is a vCPU's read (-EFAULT: the gfn maps nothing).
     std::span<const std::byte> read(uint16_t domid, uint64_t gfn) const;
+    int guest_read(uint16_t domid, uint64_t gfn, Page& out) const;
     // Initial content of a private page (no fault).
     void fill(uint16_t domid, uint64_t gfn, std::span<const std::byte> data);
-    // A guest write: a shared gfn faults and is unshared by the engine.
-    // 0, -ENOMEM (the domain would crash), -EFAULT (gfn not mapped).
+    // A vCPU's write: a shared gfn faults (write_fault) and the write is
+    // retried.  0, or -errno: -ENOMEM or another error with which Xen would
+    // crash the domain, -EFAULT when the gfn maps nothing.
     int write(uint16_t domid, uint64_t gfn, size_t offset,
               std::span<const std::byte> data);
+
+    // Xen's memory paths outside coshare's ops, as patched Xen runs them.
+    // decrease_reservation's guest_remove_page: 0 when the gfn maps nothing
+    // afterwards, else the -errno the hypercall would fail with.
+    int remove_page(uint16_t domid, uint64_t gfn);
+    // populate_physmap of one gfn that maps nothing: a fresh zeroed page.
+    int populate_page(uint16_t domid, uint64_t gfn);
 
     // Hypercalls.  As dom0 (privileged) or as the guest itself.
     int op(uint16_t caller, bool privileged, xen_coshare_op_t& op,
@@ -84,27 +114,36 @@ public:
 
     // Frames.
     size_t total_frames() const { return tags_.size(); }
-    size_t free_frames() const { return free_.size(); }
+    size_t free_frames() const;
     // Takes frames out of the pool (another tenant); returns how many.
     size_t hog(size_t n);
     void unhog();
 
     // VIRQ_COSHARE notifications the engine sent to a guest.
-    unsigned notifications(uint16_t domid) const
-    {
-        auto it = notified_.find(domid);
-        return it == notified_.end() ? 0 : it->second;
-    }
+    unsigned notifications(uint16_t domid) const;
 
-    // Test hook: runs once, at the engine's next frame unmap, as if another
-    // vCPU acted while the engine holds its lock (see write_racing).
-    void on_next_unmap(std::function<void()> hook) { on_unmap_ = std::move(hook); }
-    void frame_unmapped();
+    // What would have crashed Xen itself, in the order it happened.
+    std::vector<std::string> xen_crashes() const;
+
+    // Test hook: runs on the first `times` threads that reach the named
+    // point (a hook may block there to stop that thread).  Points:
+    //   "p2m_share", "p2m_private", "p2m_remove": a cs_env p2m change,
+    //       before it takes the p2m lock;
+    //   "frame_unmap": the engine let go of a page it read;
+    //   "fault_exit": a write fault whose unshare under the p2m lock failed,
+    //       before it unshares again without locks (hvm.c's exit).
+    void at_point(std::string name, std::function<void()> hook,
+                  unsigned times = 1);
+    void on_next_unmap(std::function<void()> hook)
+    {
+        at_point("frame_unmap", std::move(hook));
+    }
     // Frame mappings the engine has released so far: one per page it read.
     uint64_t frame_unmaps() const { return frame_unmaps_; }
-    // A write by another vCPU while the engine holds its lock: a writable
-    // gfn takes it at once; a read-only one faults, and the write is queued
-    // until the engine lets go (finish_racing_writes then does it).
+    // A write by another vCPU while the engine holds its lock (from a hook
+    // on the engine's own thread): a writable gfn takes it at once; a
+    // read-only one faults, and the write is queued until the engine lets
+    // go (finish_racing_writes then does it).
     void write_racing(uint16_t domid, uint64_t gfn, const Page& data);
     // The queued writes, through copy-on-write: how many there were, or the
     // first failure's -errno (-ENOMEM: the domain would crash).
@@ -113,6 +152,10 @@ public:
     // Test hooks: the p2m entry, and raw frame memory.
     P2mEntry& p2m(uint16_t domid, uint64_t gfn);
     std::byte* frame(cs_mfn_t mfn) { return base_ + mfn * kPage; }
+    // The engine lock, as Xen's spinlock: a test may hold it to keep the
+    // engine busy.
+    std::mutex& lock() { return lock_; }
+    uint32_t& tag(cs_mfn_t mfn) { return tags_.at(mfn); }
 
     // cs_env implementation.
     cs_p2m_type env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn);
@@ -124,24 +167,54 @@ public:
     uint64_t env_gfn_end(uint16_t domid) const;
     cs_mfn_t env_alloc();
     void env_free(cs_mfn_t mfn);
-    uint32_t& tag(cs_mfn_t mfn) { return tags_.at(mfn); }
-    void env_notify(uint16_t domid) { ++notified_[domid]; }
-    std::mutex& lock() { return lock_; }
+    uint32_t env_tag(cs_mfn_t mfn) const;
+    void env_set_tag(cs_mfn_t mfn, uint32_t tag);
+    void env_notify(uint16_t domid);
+    void frame_unmapped();
 
 private:
+    struct Guest {
+        explicit Guest(size_t pages) : p2m(pages) {}
+        std::vector<P2mEntry> p2m;
+        std::recursive_mutex p2m_lock;
+        std::shared_mutex tlb;
+    };
+    Guest& guest(uint16_t domid) const;
+    Guest* find_guest(uint16_t domid) const;
+    // Changes one entry: the caller holds the p2m lock.
+    static void set_entry(Guest& g, uint64_t gfn, cs_mfn_t mfn,
+                          cs_p2m_type type);
+    static P2mEntry entry_unlocked(Guest& g, uint64_t gfn);
+    // Xen's write-fault path (hvm_hap_nested_page_fault with P2M_UNSHARE,
+    // mem_sharing_unshare_page, then coshare_unshare_fault at its exit).
+    int write_fault(uint16_t domid, Guest& g, uint64_t gfn);
+    // xen_glue.c's coshare_unshare_fault: no lock held.
+    int unshare_without_locks(uint16_t domid, Guest& g, uint64_t gfn);
+    void xen_crash(std::string what);
+    void point(std::string_view name);
+    void check_hold(uint16_t domid) const;
+
     std::byte* base_ = nullptr;
     size_t bytes_ = 0;
     std::vector<uint32_t> tags_;
+    mutable std::mutex frames_lock_;    // free_, hogged_
     std::vector<cs_mfn_t> free_, hogged_;
-    std::map<uint16_t, std::vector<P2mEntry>> guests_;
+    mutable std::shared_mutex guests_lock_;
+    std::map<uint16_t, std::unique_ptr<Guest>> guests_;
+    mutable std::mutex misc_lock_;      // notified_, crashes_, points_
     std::map<uint16_t, unsigned> notified_;
+    std::vector<std::string> crashes_;
+    struct Point {
+        std::function<void()> hook;
+        unsigned times;
+    };
+    std::map<std::string, Point, std::less<>> points_;
+    std::atomic<size_t> npoints_{0};
     cs_env env_{this};
     cs_engine* engine_ = nullptr;
     std::mutex lock_;
-    std::function<void()> on_unmap_;
-    uint64_t frame_unmaps_ = 0;
+    std::atomic<uint64_t> frame_unmaps_{0};
     std::optional<uint16_t> held_;   // the domain of the engine's p2m hold
-    void check_hold(uint16_t domid) const;
     struct RacingWrite {
         uint16_t domid;
         uint64_t gfn;

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+// race_test.cc - one deterministic interleaving per window a multi-vCPU
+// guest can hit: another vCPU writes or faults exactly while the engine is
+// between two steps.  Writes race on the engine's own thread
+// (write_racing, as in in_use_test.cc) or on a real second thread stopped
+// and started at the simulator's named points.
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+#include "fixture.h"
+
+namespace coshare::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A one-way flag between threads, with a timeout so that a broken
+// interleaving fails the test instead of hanging it.
+class Signal {
+public:
+    void raise()
+    {
+        std::lock_guard l(m_);
+        up_ = true;
+        cv_.notify_all();
+    }
+    bool wait(std::chrono::milliseconds timeout = 5s)
+    {
+        std::unique_lock l(m_);
+        return cv_.wait_for(l, timeout, [&] { return up_; });
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool up_ = false;
+};
+
+constexpr unsigned kTextClasses[] = {XEN_COSHARE_CLASS_KERNEL_TEXT,
+                                     XEN_COSHARE_CLASS_KERNEL_RODATA,
+                                     XEN_COSHARE_CLASS_PROCESS_TEXT};
+
+class RaceTest : public HostTest {
+protected:
+    void SetUp() override
+    {
+        add_enabled_guest(1, 16);
+        add_enabled_guest(2, 16);
+    }
+    void TearDown() override
+    {
+        auto crashes = host().xen_crashes();
+        EXPECT_TRUE(crashes.empty()) << crashes.front();
+        HostTest::TearDown();
+    }
+};
+
+// Another vCPU writes a text-class page right after the engine read it.
+// The page must already be read-only then: the write faults, waits for the
+// engine and lands after the hint, whatever the hint did.
+TEST_F(RaceTest, AWriteRightAfterATextHintReadThePageIsNeverLost)
+{
+    uint64_t gfn = 0;
+    for (unsigned cls : kTextClasses)
+        for (bool zero : {false, true}) {
+            Page content = zero ? Page{} : page_of(10 + gfn);
+            host().fill(1, gfn, content);
+            host().fill(2, gfn, content);
+            auto first = host().hint(1, cls, {gfn});
+            ASSERT_TRUE(first[0].result == XEN_COSHARE_RES_INSERTED ||
+                        (zero && first[0].result == XEN_COSHARE_RES_SHARED));
+            host().on_next_unmap(
+                [&] { host().write_racing(2, gfn, page_of(2)); });
+            auto r = host().hint(2, cls, {gfn});
+            EXPECT_EQ(r[0].result, XEN_COSHARE_RES_SHARED);
+            EXPECT_EQ(host().finish_racing_writes(), 1) << "class " << cls;
+            EXPECT_TRUE(same(host().read(2, gfn), page_of(2)))
+                << "class " << cls << (zero ? ", zero page" : "");
+            EXPECT_TRUE(same(host().read(1, gfn), content));
+            ++gfn;
+        }
+}
+
+// A free page's old content is void: the engine zeroes it.  A vCPU that
+// writes it meanwhile (a guest breaking its own promise, or a hostile one)
+// must not leave that content in the group's zero frame, which other
+// guests' free pages then map.
+TEST_F(RaceTest, AWriteDuringAFreePageHintNeverReachesTheZeroFrame)
+{
+    host().fill(1, 3, page_of(5));      // stale content of a freed page
+    host().at_point("p2m_share",
+                    [&] { host().write_racing(1, 3, page_of(7)); });
+    ASSERT_EQ(host().hint(1, XEN_COSHARE_CLASS_ZERO, {3})[0].result,
+              XEN_COSHARE_RES_INSERTED);
+    host().finish_racing_writes();
+    auto r = host().hint(2, XEN_COSHARE_CLASS_ZERO, {3});
+    ASSERT_EQ(r[0].result, XEN_COSHARE_RES_SHARED);
+    EXPECT_TRUE(same(host().read(2, 3), Page{}));
+}
+
+// The last mapping of a frame is unhinted (the frame goes back to the
+// guest without a copy) while another vCPU write-faults on the same gfn.
+// Stopped between the engine's bookkeeping and its p2m change, the
+// faulting vCPU must still see a coshare frame (Xen's stock unshare would
+// follow a wild pointer on it), wait for the engine, and find its work
+// done: no crash of Xen or the guest, and the write lands.
+TEST_F(RaceTest, AWriteFaultDuringANoCopyUnshareWaitsForIt)
+{
+    host().fill(1, 4, page_of(4));
+    ASSERT_EQ(host().hint(1, XEN_COSHARE_CLASS_IN_USE, {4})[0].result,
+              XEN_COSHARE_RES_INSERTED);
+
+    Signal engine_stopped, vcpu_waits;
+    host().at_point("p2m_private", [&] {
+        engine_stopped.raise();
+        vcpu_waits.wait();
+    });
+    host().at_point("fault_exit", [&] { vcpu_waits.raise(); });
+
+    std::vector<xen_coshare_entry_t> unhint(1);
+    unhint[0].gfn = 4;
+    int unhint_rc = -1;
+    std::thread engine([&] {
+        unhint_rc = host().batch(1, XENMEM_sharing_op_coshare_unhint, 0,
+                                 unhint);
+    });
+    ASSERT_TRUE(engine_stopped.wait());
+    Page mine = page_of(40);
+    int write_rc = -1;
+    std::thread vcpu([&] {
+        write_rc = host().write(1, 4, 0, mine);
+        vcpu_waits.raise();     // done, or failed: let the engine go on
+    });
+    vcpu.join();
+    engine.join();
+
+    EXPECT_EQ(write_rc, 0);
+    EXPECT_EQ(unhint_rc, 0);
+    EXPECT_EQ(unhint[0].result, XEN_COSHARE_RES_DONE);
+    EXPECT_EQ(host().p2m(1, 4).type, CS_P2M_RAM);
+    EXPECT_TRUE(same(host().read(1, 4), mine));
+}
+
+// Two vCPUs write the same shared gfn while the engine is busy (another
+// domain's batch holds its lock).  Both fail the engine trylock under the
+// p2m lock and unshare again from the fault's exit; the second finds the
+// first's work done.  Neither may crash the domain, and both writes land.
+TEST_F(RaceTest, TwoVcpusUnsharingOneGfnAtTheFaultExitBothSucceed)
+{
+    host().fill(1, 6, page_of(6));
+    host().fill(2, 6, page_of(6));
+    ASSERT_EQ(host().hint(1, XEN_COSHARE_CLASS_PROCESS_TEXT, {6})[0].result,
+              XEN_COSHARE_RES_INSERTED);
+    ASSERT_EQ(host().hint(2, XEN_COSHARE_CLASS_PROCESS_TEXT, {6})[0].result,
+              XEN_COSHARE_RES_SHARED);
+
+    std::mutex m;
+    std::condition_variable cv;
+    unsigned at_exit = 0;
+    host().at_point("fault_exit", [&] {
+        std::lock_guard l(m);
+        ++at_exit;
+        cv.notify_all();
+    }, 2);
+
+    std::unique_lock busy(host().lock());
+    const std::array<std::byte, 8> a{std::byte{0xaa}}, b{std::byte{0xbb}};
+    int rc_a = -1, rc_b = -1;
+    std::thread vcpu_a([&] { rc_a = host().write(2, 6, 0, a); });
+    std::thread vcpu_b([&] { rc_b = host().write(2, 6, 8, b); });
+    {
+        std::unique_lock l(m);
+        EXPECT_TRUE(cv.wait_for(l, 5s, [&] { return at_exit == 2; }));
+    }
+    busy.unlock();
+    vcpu_a.join();
+    vcpu_b.join();
+
+    EXPECT_EQ(rc_a, 0);
+    EXPECT_EQ(rc_b, 0);
+    Page want = page_of(6);
+    std::copy(a.begin(), a.end(), want.begin());
+    std::copy(b.begin(), b.end(), want.begin() + 8);
+    EXPECT_TRUE(same(host().read(2, 6), want));
+    EXPECT_TRUE(same(host().read(1, 6), page_of(6)));
+    EXPECT_EQ(host().global_stats().cow_copy, 1u);
+}
+
+}  // namespace
+}  // namespace coshare::test
