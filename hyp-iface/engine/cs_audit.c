@@ -168,7 +168,7 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
     if ( n != d->fifo_len )
         cs_bad(c, "d%u: FIFO holds %llu, length says %llu", d->domid,
                (unsigned long long)n, (unsigned long long)d->fifo_len);
-    if ( !cs_repay_ok(d) )
+    if ( !cs_repay_covers(d, 0) )
         cs_bad(c, "d%u: FIFO %llu shorter than bonus %llu", d->domid,
                (unsigned long long)d->fifo_len,
                (unsigned long long)d->bonus);

@@ -63,8 +63,8 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
         if ( hint && i % CS_HINT_HOLD_ENTRIES == 0 )
         {
             if ( i )
-                cs_env_p2m_release(e->env, d->domid);
-            cs_env_p2m_hold(e->env, d->domid);
+                cs_p2m_release(e);
+            cs_p2m_hold(e, d);
         }
         ent->result = XEN_COSHARE_RES_PENDING;
         ent->error = 0;
@@ -103,6 +103,6 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
             CS_COUNT(e, d, skipped[cls]);
     }
     if ( hint && nr )
-        cs_env_p2m_release(e->env, d->domid);
+        cs_p2m_release(e);
     return 0;
 }

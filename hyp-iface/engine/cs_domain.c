@@ -92,6 +92,27 @@ static void cs_domain_free(struct cs_engine *e, struct cs_domain *d)
     cs_meta_free(e, d, sizeof(*d));
 }
 
+/*
+ * Mapping mid of (d, gfn) goes, and the gfn maps nothing: no copy, no
+ * allocation.  The p2m changes first (see cs_unshare.c); a frame whose
+ * last mapping this was is freed.
+ */
+void cs_drop_mapping(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
+                     uint32_t mid)
+{
+    cs_mfn_t mfn = cs_env_p2m_remove(e->env, d->domid, gfn);
+    uint32_t fid = mfn == CS_INVALID_MFN ? CS_NIL :
+                   cs_env_frame_tag(e->env, mfn);
+
+    if ( fid != CS_NIL && fid < e->frames.next_new &&
+         cs_frame(e, fid)->refs )
+    {
+        mfn = cs_rmap_del(e, fid, mid);
+        if ( mfn != CS_INVALID_MFN )
+            cs_env_frame_free(e->env, mfn);
+    }
+}
+
 /* Drops whatever the engine holds at (d, gfn); returns work done. */
 static unsigned long cs_teardown_gfn(struct cs_engine *e,
                                      struct cs_domain *d, uint64_t gfn)
@@ -105,17 +126,7 @@ static unsigned long cs_teardown_gfn(struct cs_engine *e,
 
     if ( mid != CS_NIL )
     {
-        cs_mfn_t mfn = cs_env_p2m_remove(e->env, d->domid, gfn);
-        uint32_t fid = mfn == CS_INVALID_MFN ? CS_NIL :
-                       cs_env_frame_tag(e->env, mfn);
-
-        if ( fid != CS_NIL && fid < e->frames.next_new &&
-             cs_frame(e, fid)->refs )
-        {
-            mfn = cs_rmap_del(e, fid, mid);
-            if ( mfn != CS_INVALID_MFN )
-                cs_env_frame_free(e->env, mfn);
-        }
+        cs_drop_mapping(e, d, gfn, mid);
         work++;
     }
     if ( vid != CS_NIL )
@@ -192,7 +203,7 @@ int cs_domain_control(struct cs_engine *e, uint16_t domid,
         return rc;
     /* Repayment cannot be promised for a bonus the FIFO does not cover. */
     if ( (c->set & ~c->clear & XEN_COSHARE_CTL_REPAY) &&
-         d->fifo_len < d->bonus )
+         !cs_fifo_covers(d, 0) )
         return -EBUSY;
     d->flags = (d->flags | c->set) & ~c->clear;
     c->flags = d->flags & XEN_COSHARE_CTL_ALL;

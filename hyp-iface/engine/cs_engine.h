@@ -55,12 +55,29 @@ int cs_op(struct cs_engine *e, const struct cs_caller *caller,
           xen_coshare_op_t *op, xen_coshare_entry_t *ents,
           xen_coshare_stats_t *stats);
 
-/* Write fault on a gfn mapping a coshare frame: give it a private copy.
- * -ENOENT: not a coshare gfn; -ENOMEM: no frame even after reclaim. */
+/*
+ * Write fault on a gfn mapping a coshare frame: give it a private copy.
+ * 0 also when the gfn maps no coshare frame any more (another vCPU's fault
+ * or an unhint got there first): the access is then retried.  -ENOMEM: no
+ * frame even after reclaim; -EFAULT: the p2m disagrees with the engine.
+ */
 int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn);
-/* The same for callers that may hold p2m locks (which the engine takes
- * inside its own lock): -EAGAIN instead of waiting for the engine lock. */
+/*
+ * The same for callers that may hold p2m locks (which the engine takes
+ * inside its own lock): -EAGAIN instead of waiting for the engine lock, and
+ * any other failure reported as -ENOMEM, the one Xen's callers expect.
+ */
 int cs_unshare_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn);
+
+/*
+ * The domain gives gfn up (Xen's guest_remove_page, for a balloon or a
+ * physmap change): if the gfn maps a coshare frame, that mapping goes with
+ * no copy and no allocation, and the gfn maps nothing.  -ENOENT: the gfn
+ * maps no coshare frame, the caller removes whatever it maps.  The nowait
+ * form, for callers that may hold p2m locks, gives -EAGAIN when busy.
+ */
+int cs_remove(struct cs_engine *e, uint16_t domid, uint64_t gfn);
+int cs_remove_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn);
 
 /*
  * Domain teardown, preemptible: does at most *budget units of work, then

@@ -5,13 +5,20 @@
  * group, confirmed by a full compare, then merged into the existing frame
  * (its own frame freed) or inserted as a new read-only shared frame.
  *
- * A page found all zero is looked up as the zero frame: it needs neither
- * the hash nor a compare (zero frames are read-only, so stay zero).
+ * Every page is made read-only before the engine reads it ("protect
+ * first"): it becomes a frame of its own in place, and only then is it
+ * hashed, looked up and, if the group holds an equal frame, moved onto
+ * that one.  Another vCPU of the guest may write any page at any moment,
+ * whatever its class says (text is patched at run time, page cache is
+ * written by write(2)); a write racing the hint faults, waits for the
+ * engine lock, and unshares as any other, so it is never lost, and what
+ * the engine compared is what the frame keeps.  The gfn always maps a
+ * frame with its content, so a read on another vCPU never sees another.
  *
- * Pages of the in-use class may be written by another vCPU at any moment,
- * so they are made read-only first (inserted as a frame of their own) and
- * only then hashed and compared: a racing write faults and waits for the
- * engine lock, then unshares as any other.
+ * A page found all zero is looked up as the zero frame: it needs neither
+ * the hash nor a compare (zero frames are read-only, so stay zero).  A
+ * free page (ZERO class) is not read at all: it joins the zero frame, or
+ * becomes it, zeroed after it was protected.
  */
 #include "cs_internal.h"
 
@@ -59,9 +66,9 @@ static uint32_t cs_index_match(struct cs_engine *e, struct cs_domain *d,
  * gfn's own page mfn becomes a new shared frame, read-only in the p2m; its
  * id goes to *fid.  On failure nothing is left behind.
  */
-static int cs_insert_in_place(struct cs_engine *e, struct cs_domain *d,
-                              uint64_t gfn, cs_mfn_t mfn, uint64_t hash,
-                              uint8_t flags, uint32_t *fid)
+static int cs_protect(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
+                      cs_mfn_t mfn, uint64_t hash, uint8_t flags,
+                      uint32_t *fid)
 {
     uint32_t id = cs_frame_new(e, mfn, hash, d->group, flags);
     int rc;
@@ -84,6 +91,21 @@ static int cs_insert_in_place(struct cs_engine *e, struct cs_domain *d,
     return 0;
 }
 
+/*
+ * The protected page goes back to the domain, writable, and its frame is
+ * forgotten: the p2m changes first, so no p2m entry ever maps a shared
+ * frame the engine no longer knows.  rc (or -EBUSY) if it cannot be: then
+ * the frame stays, a duplicate at worst, never wrong.
+ */
+static int cs_unprotect(struct cs_engine *e, struct cs_domain *d,
+                        uint64_t gfn, cs_mfn_t mfn, uint32_t own, int rc)
+{
+    if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
+        return rc ?: -EBUSY;
+    cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
+    return rc;
+}
+
 /* Moves frame fid to the index chain of hash, with its zero flag. */
 static void cs_frame_rekey(struct cs_engine *e, uint32_t fid, uint64_t hash,
                            bool zero)
@@ -98,26 +120,67 @@ static void cs_frame_rekey(struct cs_engine *e, uint32_t fid, uint64_t hash,
 }
 
 /*
- * An in-use page: protected in place as a new frame (keyed by a placeholder
- * until its content is stable), then hashed, keyed, and merged into an
- * equal frame if the group has one.  The p2m moves to that frame before the
- * engine forgets the page's own, so the gfn always maps a tagged frame.
+ * A free page: its content is void, so it is never read.  It joins the
+ * group's zero frame (its own page is freed), or becomes that frame: made
+ * read-only first, then zeroed, so no write of another vCPU can leave
+ * content in a frame other guests' free pages will map.
  */
-static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
-                          xen_coshare_entry_t *ent, cs_mfn_t mfn)
+static int cs_hint_free(struct cs_engine *e, struct cs_domain *d,
+                        xen_coshare_entry_t *ent, cs_mfn_t mfn)
 {
-    unsigned int cls = XEN_COSHARE_CLASS_IN_USE;
+    unsigned int cls = XEN_COSHARE_CLASS_ZERO;
+    uint32_t fid = cs_index_match(e, d, e->zero_hash, NULL, CS_NIL);
+    void *va;
+    int rc;
+
+    if ( fid != CS_NIL )
+    {
+        if ( !cs_repay_covers(d, 1) )
+            return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE), 0;
+        rc = cs_rmap_add(e, fid, d, ent->gfn);
+        if ( rc )
+            return rc;
+        rc = cs_env_p2m_share(e->env, d->domid, ent->gfn, mfn,
+                              cs_frame_mfn(cs_frame(e, fid)));
+        if ( rc )
+        {
+            cs_rmap_del(e, fid, cs_mapping_find(e, d->slot, ent->gfn));
+            return rc;
+        }
+        ent->result = XEN_COSHARE_RES_SHARED;
+        CS_COUNT(e, d, shared[cls]);
+        return 0;
+    }
+
+    rc = cs_protect(e, d, ent->gfn, mfn, e->zero_hash, CS_FRAME_ZERO, &fid);
+    if ( rc )
+        return rc;
+    va = cs_env_frame_map(e->env, mfn);
+    memset(va, 0, CS_PAGE_SIZE);
+    cs_env_frame_unmap(e->env, va);
+    ent->result = XEN_COSHARE_RES_INSERTED;
+    CS_COUNT(e, d, inserted[cls]);
+    return 0;
+}
+
+/*
+ * A page with content: protected in place as a new frame (keyed by a
+ * placeholder until its content is stable), then read, keyed, and merged
+ * into an equal frame if the group has one.  The p2m moves to that frame
+ * before the engine forgets the page's own, so the gfn always maps a
+ * tagged frame.
+ */
+static int cs_hint_content(struct cs_engine *e, struct cs_domain *d,
+                           unsigned int cls, xen_coshare_entry_t *ent,
+                           cs_mfn_t mfn)
+{
     uint64_t gfn = ent->gfn, hash;
     uint32_t own, match;
     bool zero;
     void *va;
     int rc;
 
-    /* Under repayment nothing may be merged without cover: wait for it. */
-    if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
-        return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE), 0;
-
-    rc = cs_insert_in_place(e, d, gfn, mfn, 0, 0, &own);
+    rc = cs_protect(e, d, gfn, mfn, 0, 0, &own);
     if ( rc )
         return rc;
 
@@ -135,51 +198,42 @@ static int cs_hint_in_use(struct cs_engine *e, struct cs_domain *d,
         CS_COUNT(e, d, inserted[cls]);
         return 0;
     }
-    if ( match != CS_TOO_MANY_COLLISIONS )
-    {
-        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn,
-                              cs_frame_mfn(cs_frame(e, match)));
-        if ( !rc )
-        {
-            cs_env_frame_free(e->env,
-                              cs_rmap_move_lone(e, own, match,
-                                                cs_mapping_find(e, d->slot,
-                                                                gfn)));
-            ent->result = XEN_COSHARE_RES_SHARED;
-            CS_COUNT(e, d, shared[cls]);
-            return 0;
-        }
-    }
 
     /*
-     * An equal frame exists but the page could not join it, or may exist
+     * An equal frame exists but the page may not join it, or may exist
      * beyond the compare cap: the page must not stay a second frame of that
      * content, so the domain gets it back, writable.
      */
-    if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
-        return rc ?: -EBUSY;  /* stays inserted: a duplicate, never wrong */
-    cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
+    if ( match == CS_TOO_MANY_COLLISIONS )
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS),
+               cs_unprotect(e, d, gfn, mfn, own, 0);
+    if ( !cs_repay_covers(d, 1) )
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE),
+               cs_unprotect(e, d, gfn, mfn, own, 0);
+
+    rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn,
+                          cs_frame_mfn(cs_frame(e, match)));
     if ( rc )
-        return rc;
-    return cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS), 0;
+        return cs_unprotect(e, d, gfn, mfn, own, rc);
+    cs_env_frame_free(e->env,
+                      cs_rmap_move_lone(e, own, match,
+                                        cs_mapping_find(e, d->slot, gfn)));
+    ent->result = XEN_COSHARE_RES_SHARED;
+    CS_COUNT(e, d, shared[cls]);
+    return 0;
 }
 
 int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
                 xen_coshare_entry_t *ent)
 {
-    uint64_t gfn = ent->gfn;
-    bool zero_class = cls == XEN_COSHARE_CLASS_ZERO, zero = zero_class;
     cs_mfn_t mfn;
-    uint64_t hash;
-    uint32_t fid;
-    void *va = NULL;
     int rc;
 
-    if ( cs_mapping_find(e, d->slot, gfn) != CS_NIL )
+    if ( cs_mapping_find(e, d->slot, ent->gfn) != CS_NIL )
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_ALREADY), 0;
-    if ( cs_volatile_find(e, d->slot, gfn) != CS_NIL )
+    if ( cs_volatile_find(e, d->slot, ent->gfn) != CS_NIL )
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_VOLATILE), 0;
-    switch ( cs_env_p2m_query(e->env, d->domid, gfn, &mfn) )
+    switch ( cs_env_p2m_query(e->env, d->domid, ent->gfn, &mfn) )
     {
     case CS_P2M_RAM:
         break;
@@ -190,67 +244,9 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     default:
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_NOT_RAM), 0;
     }
-    if ( cls == XEN_COSHARE_CLASS_IN_USE )
-        return cs_hint_in_use(e, d, ent, mfn);
 
-    if ( !zero_class )
-    {
-        va = cs_env_frame_map(e->env, mfn);
-        zero = cs_page_zero(va);
-    }
-    hash = zero ? e->zero_hash : cs_content_hash(e, va);
-
-    fid = cs_index_match(e, d, hash, zero ? NULL : va, CS_NIL);
-    if ( fid == CS_TOO_MANY_COLLISIONS )
-    {
-        cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS);
-        rc = 0;
-        goto out;
-    }
-    if ( fid != CS_NIL )
-    {
-        struct cs_frame *f;
-
-        if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
-        {
-            cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE);
-            rc = 0;
-            goto out;
-        }
-        rc = cs_rmap_add(e, fid, d, gfn);
-        if ( rc )
-            goto out;
-        f = cs_frame(e, fid);
-        rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn, cs_frame_mfn(f));
-        if ( rc )
-        {
-            cs_rmap_del(e, fid, cs_mapping_find(e, d->slot, gfn));
-            goto out;
-        }
-        ent->result = XEN_COSHARE_RES_SHARED;
-        CS_COUNT(e, d, shared[cls]);
-    }
-    else
-    {
-        if ( zero_class )
-        {
-            /* The guest declared the content void: make it really zero. */
-            va = cs_env_frame_map(e->env, mfn);
-            memset(va, 0, CS_PAGE_SIZE);
-        }
-
-        rc = cs_insert_in_place(e, d, gfn, mfn, hash,
-                                zero ? CS_FRAME_ZERO : 0, &fid);
-        if ( rc )
-            goto out;
-        ent->result = XEN_COSHARE_RES_INSERTED;
-        CS_COUNT(e, d, inserted[cls]);
-    }
-    rc = 0;
-
- out:
-    if ( va )
-        cs_env_frame_unmap(e->env, va);
+    rc = cls == XEN_COSHARE_CLASS_ZERO ? cs_hint_free(e, d, ent, mfn)
+                                       : cs_hint_content(e, d, cls, ent, mfn);
     if ( rc == -EBUSY )     /* the page changed hands meanwhile */
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_BUSY), 0;
     return rc;

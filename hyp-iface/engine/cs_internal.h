@@ -135,6 +135,7 @@ struct cs_engine {
     uint64_t meta_bytes;
     uint64_t saved;                         /* sum of (refs - 1) */
     uint64_t reserve;                       /* free frames CoW leaves */
+    struct cs_domain *held;                 /* p2m held: cs_p2m_hold() */
     struct xen_coshare_stats st;            /* host-wide counters */
     struct cs_domain *dom[CS_MAX_DOMAINS];  /* by slot */
     uint16_t slot_hash[2 * CS_MAX_DOMAINS]; /* domid -> slot + 1, probed */
@@ -146,6 +147,24 @@ struct cs_engine {
 };
 
 /* ---- helpers shared between engine files ------------------------------ */
+
+/*
+ * A run of p2m calls on d's p2m alone: the environment may keep it locked
+ * across the run (cs_env_p2m_hold), and callers of the nowait ops hold it
+ * already.  Inside, the engine touches no other domain's p2m: a second p2m
+ * lock taken there could invert Xen's order between them.
+ */
+static inline void cs_p2m_hold(struct cs_engine *e, struct cs_domain *d)
+{
+    cs_env_p2m_hold(e->env, d->domid);
+    e->held = d;
+}
+
+static inline void cs_p2m_release(struct cs_engine *e)
+{
+    cs_env_p2m_release(e->env, e->held->domid);
+    e->held = NULL;
+}
 
 /* Bumps a counter for the host and for domain d. */
 #define CS_COUNT(e, d, field) do { (e)->st.field++; (d)->st.field++; } while ( 0 )
@@ -257,12 +276,27 @@ cs_mfn_t cs_rmap_move_lone(struct cs_engine *e, uint32_t from, uint32_t to,
 struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
                                  uint32_t mid);
 
+/*
+ * The repayment rule, the one place it is written: a domain's FIFO of
+ * volatile pages covers its bonus (the frames its sharing saved), here with
+ * `more` frames saved or `more` volatile pages gone.  cs_repay_covers()
+ * asks it of a domain under XEN_COSHARE_CTL_REPAY (any other is covered).
+ */
+static inline bool cs_fifo_covers(const struct cs_domain *d, uint64_t more)
+{
+    return d->fifo_len >= d->bonus + more;
+}
+
+static inline bool cs_repay_covers(const struct cs_domain *d, uint64_t more)
+{
+    return !(d->flags & XEN_COSHARE_CTL_REPAY) || cs_fifo_covers(d, more);
+}
+
 /* Ledger. */
 cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first);
 cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor);
 void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
                         uint32_t vid);
-bool cs_repay_ok(const struct cs_domain *d);
 
 /* Marks a batch entry skipped, for the reason given. */
 static inline void cs_entry_skip(xen_coshare_entry_t *ent, int32_t why)
@@ -284,6 +318,8 @@ unsigned int cs_audit_locked(struct cs_engine *e,
 int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
                 unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr);
 int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);
+void cs_drop_mapping(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
+                     uint32_t mid);
 
 /* One entry of a batch op: 0 with ent->result set, or -errno. */
 int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,

@@ -13,11 +13,6 @@
  */
 #include "cs_internal.h"
 
-bool cs_repay_ok(const struct cs_domain *d)
-{
-    return !(d->flags & XEN_COSHARE_CTL_REPAY) || d->fifo_len >= d->bonus;
-}
-
 static void cs_volatile_link(struct cs_engine *e, struct cs_domain *d,
                              uint32_t vid)
 {
@@ -70,34 +65,33 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
     cs_slab_put(&e->vols, vid);
 }
 
-/* May d lose a volatile page to another domain's fault? */
-static bool cs_can_spare(const struct cs_domain *d)
-{
-    return !(d->flags & XEN_COSHARE_CTL_REPAY) || d->fifo_len > d->bonus;
-}
-
 /*
  * The volatile page to take: the oldest of `first` (the domain whose bonus
  * the fault retires, so its FIFO >= bonus still holds), else the oldest of a
  * domain that can spare one.  Another domain's repayment promise is never
- * broken to pay for this one's.
+ * broken to pay for this one's.  Inside a p2m hold, only the held domain's
+ * pages can be taken.
  */
 static uint32_t cs_reclaim_pick(const struct cs_engine *e,
                                 const struct cs_domain *first)
 {
+    const struct cs_domain *held = e->held;
     uint32_t vid;
     unsigned int slot;
 
+    if ( held )
+        return held == first || cs_repay_covers(held, 1) ? held->fifo_head
+                                                         : CS_NIL;
     if ( first && first->fifo_head != CS_NIL )
         return first->fifo_head;
     for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
         if ( e->dom[slot] && e->dom[slot]->fifo_len &&
-             cs_can_spare(e->dom[slot]) )
+             cs_repay_covers(e->dom[slot], 1) )
             break;
     if ( slot == CS_MAX_DOMAINS )
         return CS_NIL;
     for ( vid = e->gfifo_head; vid != CS_NIL; vid = cs_vol(e, vid)->gnext )
-        if ( cs_can_spare(cs_dom_of_slot(e, cs_vol(e, vid)->dom)) )
+        if ( cs_repay_covers(cs_dom_of_slot(e, cs_vol(e, vid)->dom), 1) )
             break;
     return vid;
 }
@@ -198,7 +192,7 @@ int cs_vol_del_one(struct cs_engine *e, struct cs_domain *d,
 
     if ( vid == CS_NIL )
         return -ENOENT;
-    if ( (d->flags & XEN_COSHARE_CTL_REPAY) && d->fifo_len <= d->bonus )
+    if ( !cs_repay_covers(d, 1) )
         return -ENOSPC;
     cs_volatile_unlink(e, d, vid);
     ent->result = XEN_COSHARE_RES_DONE;

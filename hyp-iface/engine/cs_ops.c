@@ -130,12 +130,70 @@ int cs_op(struct cs_engine *e, const struct cs_caller *caller,
     return rc;
 }
 
+/*
+ * A write fault's unshare.  The gfn may have stopped mapping a coshare
+ * frame since the caller looked without the engine lock (another vCPU's
+ * fault, an unhint): then there is nothing to do, and the access is simply
+ * retried.
+ */
 static int cs_unshare_locked(struct cs_engine *e, uint16_t domid,
                              uint64_t gfn)
 {
     struct cs_domain *d = cs_domain_get(e, domid);
+    int rc = d ? cs_do_unshare(e, d, gfn) : -ENOENT;
 
-    return d ? cs_do_unshare(e, d, gfn) : -ENOENT;
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/* The domain gives gfn up: its coshare mapping, if it has one, goes. */
+static int cs_remove_locked(struct cs_engine *e, uint16_t domid,
+                            uint64_t gfn)
+{
+    struct cs_domain *d = cs_domain_get(e, domid);
+    uint32_t mid = d && gfn <= XEN_COSHARE_GFN_MAX ?
+                   cs_mapping_find(e, d->slot, gfn) : CS_NIL;
+
+    if ( mid == CS_NIL )
+        return -ENOENT;
+    cs_drop_mapping(e, d, gfn, mid);
+    return 0;
+}
+
+int cs_remove(struct cs_engine *e, uint16_t domid, uint64_t gfn)
+{
+    int rc;
+
+    cs_env_lock(e->env);
+    rc = cs_remove_locked(e, domid, gfn);
+    cs_env_unlock(e->env);
+    return rc;
+}
+
+/*
+ * Runs op for a caller that may hold domid's p2m lock: the engine lock is
+ * only tried, and the engine keeps to that domain's p2m (cs_p2m_hold).
+ */
+static int cs_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn,
+                     int (*op)(struct cs_engine *, uint16_t, uint64_t))
+{
+    struct cs_domain *d;
+    int rc;
+
+    if ( !cs_env_trylock(e->env) )
+        return -EAGAIN;
+    d = cs_domain_get(e, domid);
+    if ( d )
+        cs_p2m_hold(e, d);
+    rc = op(e, domid, gfn);
+    if ( d )
+        cs_p2m_release(e);
+    cs_env_unlock(e->env);
+    return rc;
+}
+
+int cs_remove_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn)
+{
+    return cs_nowait(e, domid, gfn, cs_remove_locked);
 }
 
 int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn)
@@ -150,11 +208,9 @@ int cs_unshare(struct cs_engine *e, uint16_t domid, uint64_t gfn)
 
 int cs_unshare_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn)
 {
-    int rc;
+    int rc = cs_nowait(e, domid, gfn, cs_unshare_locked);
 
-    if ( !cs_env_trylock(e->env) )
-        return -EAGAIN;
-    rc = cs_unshare_locked(e, domid, gfn);
-    cs_env_unlock(e->env);
-    return rc;
+    /* Its callers know only "done", "busy" and "no frame": any failure
+     * is tried again without locks, where it fails the domain alone. */
+    return rc && rc != -EAGAIN ? -ENOMEM : rc;
 }

@@ -4,6 +4,11 @@
  * private frame again.  The last mapping takes the frame back without a
  * copy; an all-zero frame is unshared into a zeroed frame, never copied.
  * When the host is down to its reserve, the repayment ledger reclaims one.
+ *
+ * The p2m changes before the engine forgets the mapping (and, for the last
+ * one, the frame and its tag): Xen's fault path reads the p2m and the tag
+ * without the engine lock, and must never find a shared entry whose frame
+ * has no tag, or it takes the stock unshare path on a coshare frame.
  */
 #include "cs_internal.h"
 
@@ -29,9 +34,13 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
 
     if ( f->refs == 1 )
     {
-        mfn = cs_rmap_del(e, fid, mid);
+        int rc = cs_env_p2m_private(e->env, d->domid, gfn, mfn);
+
+        if ( rc )
+            return rc;
+        cs_rmap_del(e, fid, mid);     /* the frame is d's page now */
         CS_COUNT(e, d, cow_nocopy);
-        return cs_env_p2m_private(e->env, d->domid, gfn, mfn);
+        return 0;
     }
 
     fresh = cs_cow_frame(e, cs_rmap_debtor(e, fid, mid));
@@ -57,8 +66,13 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
     }
     cs_env_frame_unmap(e->env, dst);
 
-    cs_rmap_del(e, fid, mid);
-    return cs_env_p2m_private(e->env, d->domid, gfn, fresh);
+    if ( cs_env_p2m_private(e->env, d->domid, gfn, fresh) )
+    {
+        cs_env_frame_free(e->env, fresh);
+        return -EFAULT;
+    }
+    cs_rmap_del(e, fid, mid);     /* others map the frame still */
+    return 0;
 }
 
 int cs_unhint_one(struct cs_engine *e, struct cs_domain *d,

@@ -236,34 +236,39 @@ int Host::unshare_without_locks(uint16_t domid, Guest& g, uint64_t gfn)
     return cs_unshare(engine_, domid, gfn);
 }
 
-// guest_remove_page() with patch 0003: a coshare gfn is unshared before
-// the gfn lock is taken, then the page goes as any other.
+// guest_remove_page() as patched: a gfn mapping a coshare frame drops that
+// mapping through the engine (coshare_remove_page(), before the gfn lock);
+// any other page goes as in stock Xen.  Should the gfn map a coshare frame
+// again under the gfn lock (the guest hinted it meanwhile on another
+// vCPU), the lock is dropped and the engine asked again.
 int Host::remove_page(uint16_t domid, uint64_t gfn)
 {
     Guest& g = guest(domid);
-    unshare_without_locks(domid, g, gfn);
-    std::lock_guard p2m(g.p2m_lock);
-    P2mEntry e = g.p2m.at(gfn);
-    if (e.type == CS_P2M_OTHER)
-        return -ENOENT;
-    if (e.type == CS_P2M_SHARED) {
-        if (!env_tag(e.mfn)) {
+    for (unsigned tries = 0;; ++tries) {
+        P2mEntry e = entry_unlocked(g, gfn);
+        if (e.type == CS_P2M_SHARED && env_tag(e.mfn)) {
+            if (tries == kMaxFaultsPerWrite)
+                return -EAGAIN;
+            int rc = cs_remove(engine_, domid, gfn);
+            if (rc != -ENOENT)
+                return rc;
+        }
+        std::lock_guard p2m(g.p2m_lock);
+        e = g.p2m.at(gfn);
+        if (e.type == CS_P2M_OTHER)
+            return -ENOENT;
+        if (e.type == CS_P2M_SHARED) {
+            if (env_tag(e.mfn))
+                continue;
             xen_crash("guest_remove_page: d" + std::to_string(domid) +
                       " gfn " + std::to_string(gfn) +
                       " maps a shared frame without a coshare tag");
             return -EFAULT;
         }
-        if (int rc = cs_unshare_nowait(engine_, domid, gfn))
-            return rc;
-        e = g.p2m.at(gfn);
-        if (e.type != CS_P2M_RAM) {
-            xen_crash("guest_remove_page: gfn still shared after unshare");
-            return -EFAULT;
-        }
+        set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
+        env_free(e.mfn);
+        return 0;
     }
-    set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
-    env_free(e.mfn);
-    return 0;
 }
 
 int Host::populate_page(uint16_t domid, uint64_t gfn)

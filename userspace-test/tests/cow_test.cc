@@ -114,7 +114,8 @@ TEST_F(CowTest, NowaitUnshareBacksOffWhileTheEngineIsBusy)
     EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), 0);
     EXPECT_EQ(host().p2m(2, 5).type, CS_P2M_RAM);
     EXPECT_TRUE(same(host().read(2, 5), page_of(5)));
-    EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), -ENOENT);
+    // Done already (another vCPU's fault got there first): nothing to do.
+    EXPECT_EQ(cs_unshare_nowait(host().engine(), 2, 5), 0);
     EXPECT_EQ(host().audit(), 0u);
 }
 

@@ -97,16 +97,25 @@ TEST_F(InUseTest, AWriteRacingTheHashIsNeverLost)
     EXPECT_EQ(host().global_stats().cow_nocopy, 1u);
 }
 
-// Repayment without cover: nothing is protected or merged, the page stays
-// private, and the guest learns why.
-TEST_F(InUseTest, WithoutVolatileCoverRepaymentLeavesThePagePrivate)
+// Repayment without cover: nothing is merged.  A page whose content the
+// group holds goes back to the guest, writable and unchanged, and the
+// guest learns why; a page of new content saves nothing, so it becomes a
+// frame of its own.
+TEST_F(InUseTest, WithoutVolatileCoverRepaymentMergesNothing)
 {
+    host().fill(1, 1, page_of(1));
+    ASSERT_EQ(host().hint(1, kInUse, {1})[0].result, XEN_COSHARE_RES_INSERTED);
     add_enabled_guest(3, 8, /*repay=*/true);
-    auto r = host().hint(3, kInUse, {1});
+    host().fill(3, 1, page_of(1));
+    host().fill(3, 2, page_of(2));
+    auto r = host().hint(3, kInUse, {1, 2});
     EXPECT_EQ(r[0].result, XEN_COSHARE_RES_SKIPPED);
     EXPECT_EQ(r[0].error, XEN_COSHARE_SKIP_NEED_VOLATILE);
     EXPECT_EQ(host().p2m(3, 1).type, CS_P2M_RAM);
-    EXPECT_EQ(host().global_stats().frames, 0u);
+    EXPECT_TRUE(same(host().read(3, 1), page_of(1)));
+    EXPECT_EQ(r[1].result, XEN_COSHARE_RES_INSERTED);
+    EXPECT_EQ(host().stats(3).bonus, 0u);
+    EXPECT_EQ(host().global_stats().frames, 2u);
 }
 
 TEST_F(InUseTest, PagesWithExtraReferencesAreSkipped)

@@ -37,10 +37,10 @@ TEST_F(HostTest, IdenticalPagesShareAcrossGuests)
     EXPECT_EQ(again[0].error, XEN_COSHARE_SKIP_ALREADY);
 }
 
-// Another vCPU balloons the page out and back in while the engine compares
-// it (an environment that does not hold the p2m): the new page, never
-// hashed, must not be merged into the frame the old one matched.
-TEST_F(HostTest, APageReplacedDuringTheCompareIsNotMerged)
+// Another vCPU balloons the page out and back in between the engine's look
+// at the p2m and its protect (an environment that does not hold the p2m):
+// the new page, which the engine never saw, must not become a frame.
+TEST_F(HostTest, APageReplacedBeforeItIsProtectedIsNotTaken)
 {
     for (uint16_t d = 1; d <= 2; ++d) {
         host().add_guest(d, 4);
@@ -48,7 +48,7 @@ TEST_F(HostTest, APageReplacedDuringTheCompareIsNotMerged)
         host().fill(d, 0, page_of(5));
     }
     ASSERT_EQ(host().hint(1, kText, {0})[0].result, XEN_COSHARE_RES_INSERTED);
-    host().on_next_unmap([&] {
+    host().at_point("p2m_share", [&] {
         auto& e = host().p2m(2, 0);
         cs_mfn_t fresh = host().env_alloc();
         ASSERT_NE(fresh, CS_INVALID_MFN);

@@ -20,8 +20,15 @@ bool coshare_is_frame(mfn_t mfn);
 /* Write to a coshare gfn, with p2m locks possibly held: -EAGAIN if busy. */
 int coshare_unshare_nowait(struct domain *d, unsigned long gfn);
 /* The same from the fault path's exit, with no lock held; -ENOENT: not a
- * coshare gfn, -ENOMEM: no frame anywhere, not even a volatile one. */
+ * coshare gfn, -ENOMEM: no frame anywhere, not even a volatile one. 0 also
+ * when another vCPU unshared it first: the access is retried. */
 int coshare_unshare_fault(struct domain *d, unsigned long gfn);
+/* guest_remove_page(): a coshare gfn drops its mapping, with no copy and no
+ * allocation, and maps nothing.  -ENOENT: not a coshare gfn; -EAGAIN: the
+ * caller holds d's p2m lock and the engine is busy. */
+int coshare_remove_page(struct domain *d, unsigned long gfn);
+/* Times guest_remove_page() asks again when the gfn was hinted anew. */
+#define COSHARE_REMOVE_TRIES 8
 /* After a guest copy hit a shared page: if this CPU's last nowait unshare
  * found the engine busy, do it now, waiting (only outside atomic context).
  * true: it was done, translate again. */
@@ -36,6 +43,11 @@ static inline int coshare_unshare_fault(struct domain *d, unsigned long gfn)
 {
     return -ENOENT;
 }
+static inline int coshare_remove_page(struct domain *d, unsigned long gfn)
+{
+    return -ENOENT;
+}
+#define COSHARE_REMOVE_TRIES 0
 static inline bool coshare_unshare_pending(void) { return false; }
 static inline int coshare_relinquish(struct domain *d) { return 0; }
 

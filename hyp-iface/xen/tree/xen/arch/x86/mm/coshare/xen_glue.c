@@ -4,9 +4,10 @@
  * sub-ops of public/coshare.h, and the hooks asm/coshare.h declares.
  *
  * Lock order: the engine lock, then p2m locks.  Paths that may already hold
- * a p2m lock (the p2m query with P2M_UNSHARE, guest_remove_page) only try
- * the engine lock; the fault path then retries from its exit, and a guest
- * copy from its page loop, lock-free.
+ * a p2m lock (the p2m query with P2M_UNSHARE, add_to_physmap's
+ * guest_remove_page) only try the engine lock, and the engine then keeps to
+ * that domain's p2m; the fault path retries from its exit, and a guest copy
+ * from its page loop, lock-free.
  */
 #include <xen/event.h>
 #include <xen/guest_access.h>
@@ -23,6 +24,7 @@
 #include <asm/p2m.h>
 #include <public/coshare.h>
 
+#include "../mm-locks.h"
 #include "cs_engine.h"
 #include "xen_env.h"
 
@@ -110,6 +112,22 @@ int coshare_unshare_fault(struct domain *d, unsigned long gfn)
     if ( !coshare_is_frame(mfn) )
         return -ENOENT;
     return cs_unshare(engine, d->domain_id, gfn);
+}
+
+int coshare_remove_page(struct domain *d, unsigned long gfn)
+{
+    p2m_type_t t;
+    mfn_t mfn;
+
+    if ( !engine )
+        return -ENOENT;
+    mfn = get_gfn_query_unlocked(d, gfn, &t);
+    if ( !p2m_is_shared(t) || !coshare_is_frame(mfn) )
+        return -ENOENT;
+    /* Under d's p2m lock (add_to_physmap's) the engine is only tried. */
+    if ( p2m_locked_by_me(p2m_get_hostp2m(d)) )
+        return cs_remove_nowait(engine, d->domain_id, gfn);
+    return cs_remove(engine, d->domain_id, gfn);
 }
 
 int coshare_relinquish(struct domain *d)
