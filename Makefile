@@ -5,8 +5,9 @@
 #                    sharing, a summary and a plot (GUESTS=N for another count)
 #   make demo-sim    the simulator on real content, printing what was shared
 #   make test        everything: userspace tests with ASan+UBSan (clang) and
-#                    libFuzzer, the guest module's smoke test in QEMU, and
-#                    the nested-VM suite
+#                    libFuzzer, the threaded ones with ThreadSanitizer, the
+#                    guest module's smoke test in QEMU, and the nested-VM
+#                    suite
 #   make module      coshare.ko with kbuild (KDIR= for another tree)
 #   make module-test the module's in-kernel smoke test under QEMU TCG
 #   make xen         Debian's Xen 4.17 with coshare's patch series
@@ -20,7 +21,7 @@ JOBS         ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_SRC    := userspace-test
 
-.PHONY: all deps sanitize demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero vmtest-overcommit vmtest-baseline bench fuzz clean
+.PHONY: all deps sanitize tsan demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero vmtest-overcommit vmtest-baseline bench fuzz clean
 
 # Debian packages the build needs; quick when everything is there.
 deps:
@@ -37,14 +38,21 @@ sanitize: deps
 	    -DCOSHARE_FUZZ=ON
 	cmake --build $(BUILD)/sanitize -j $(JOBS)
 
+# The threaded tests (race_test, torture_test) under ThreadSanitizer.
+tsan: deps
+	CC=clang CXX=clang++ cmake -S $(CMAKE_SRC) -B $(BUILD)/tsan \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOSHARE_TSAN=ON
+	cmake --build $(BUILD)/tsan -j $(JOBS) --target coshare_tests
+
 demo: all
 	BUILD=$(abspath $(BUILD)) bash ci/xen/demo.sh --guests $(or $(GUESTS),4)
 
 demo-sim: all
 	$(BUILD)/release/coshare-demo
 
-test: all sanitize module-test vmtest
+test: all sanitize tsan module-test vmtest
 	cd $(BUILD)/sanitize && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/tsan && COSHARE_TORTURE_SECONDS=20 ctest --output-on-failure
 
 module: deps
 	$(MAKE) -C guest-driver $(if $(KDIR),KDIR=$(KDIR))

@@ -10,7 +10,10 @@
  * Such pages may be written at any moment, so they go in the in-use class:
  * the hypervisor makes each read-only before it reads it.  The walk reads
  * page flags without taking references; a page freed or reused meanwhile
- * only makes a hint pointless, never wrong.  Free pages are free page
+ * only makes a hint pointless, never wrong.  It reads a page's content
+ * only through copy_from_kernel_nofault(): the direct map of a page can be
+ * invalid for a moment (module memory being freed resets its permissions
+ * that way), and a plain read of it would oops.  Free pages are free page
  * reporting's; offline pages (ballooned, or in this module's volatile pool,
  * whose memory Xen may have taken) and hwpoisoned pages are never read.
  * A page this guest saw shared is hinted again only every
@@ -19,16 +22,17 @@
  *
  * Never hinted, because they are written so often, or in such a way, that
  * a copy-on-write fault would hurt: page tables (the kernel edits them and
- * Xen and the CPU set their accessed and dirty bits on every walk), this
- * module's hypercall buffers (Xen writes each result there), the pages
- * behind the CPU entry area (IDT, GDT, TSS, entry and exception stacks)
- * and the boot CPU's idle stack, which the CPU writes while it delivers an
- * interrupt.
+ * Xen and the CPU set their accessed and dirty bits on every walk: the
+ * PageTable pages, and the kernel's own tables and every top-level table,
+ * which kernel_tables.c finds anew each pass), this module's hypercall
+ * buffers (Xen writes each result there), the pages behind the CPU entry
+ * area (IDT, GDT, TSS, entry and exception stacks) and the boot CPU's idle
+ * stack, which the CPU writes while it delivers an interrupt.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/uaccess.h>
 #include <linux/sched/task.h>
 #include <linux/page-flags.h>
 #include <linux/string.h>
@@ -36,6 +40,7 @@
 #include <asm/cpu_entry_area.h>
 
 #include "coshare.h"
+#include "kernel_tables.h"
 
 #define CS_REHINT_PASSES 8
 
@@ -43,6 +48,7 @@ static struct {
 	unsigned long pfn;	/* next pfn to look at */
 	u32 pass;		/* full passes started */
 	struct cs_bitmap never;	/* pfns never hinted (see above) */
+	struct cs_bitmap tables;	/* the kernel's page tables, this pass */
 } walk;
 
 static void cs_never_hint(unsigned long pfn, pte_t pte)
@@ -61,12 +67,30 @@ static void cs_never_hint_buffer(const void *buf, size_t len)
 						   PHYS_PFN(__pa(p)), __pte(0));
 }
 
+static void cs_table_found(unsigned long pfn, void *unused)
+{
+	if (pfn < walk.tables.bits)
+		cs_bitmap_assign(&walk.tables, pfn, true);
+}
+
+/* At the start of each pass: the tables may have moved since the last. */
+static void cs_find_tables(void)
+{
+	memset(walk.tables.words, 0, DIV_ROUND_UP(walk.tables.bits, 64) * 8);
+	cs_kernel_tables(cs_table_found, NULL);
+}
+
 static int cs_walk_init(void)
 {
-	walk.never.bits = cs->max_pfn;
-	walk.never.words = vzalloc(DIV_ROUND_UP(cs->max_pfn, 64) * 8);
-	if (!walk.never.words)
+	size_t bytes = DIV_ROUND_UP(cs->max_pfn, 64) * 8;
+
+	walk.never.bits = walk.tables.bits = cs->max_pfn;
+	walk.never.words = vzalloc(bytes);
+	walk.tables.words = vzalloc(bytes);
+	if (!walk.never.words || !walk.tables.words) {
+		cs_collect_memory_exit();
 		return -ENOMEM;
+	}
 	cs_walk_kernel_range(CPU_ENTRY_AREA_BASE,
 			     CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE,
 			     cs_never_hint);
@@ -82,16 +106,22 @@ static int cs_walk_init(void)
 void cs_collect_memory_exit(void)
 {
 	vfree(walk.never.words);
-	walk.never.words = NULL;
+	vfree(walk.tables.words);
+	walk.never.words = walk.tables.words = NULL;
 }
 
+/* All zero, and readable: see above. */
 static bool cs_page_is_zero(struct page *page)
 {
-	void *va = kmap_local_page(page);
-	bool zero = !memchr_inv(va, 0, PAGE_SIZE);
+	const char *va = page_address(page);
+	u64 chunk[32];
+	unsigned int off;
 
-	kunmap_local(va);
-	return zero;
+	for (off = 0; off < PAGE_SIZE; off += sizeof(chunk))
+		if (copy_from_kernel_nofault(chunk, va + off, sizeof(chunk)) ||
+		    memchr_inv(chunk, 0, sizeof(chunk)))
+			return false;
+	return true;
 }
 
 static bool cs_text_collectors_page(unsigned long pfn)
@@ -113,7 +143,7 @@ static bool cs_in_use_candidate(struct page *page, bool all)
 		return true;
 	/* Kernel memory of known kinds; not vmalloc (stacks among it). */
 	if (all && (PageSlab(page) || PageReserved(page)))
-		return true;
+		return !cs_is_top_level_table(page_address(page));
 	return cs_page_is_zero(page);
 }
 
@@ -125,6 +155,8 @@ void cs_collect_memory(unsigned long budget)
 	if (!cs->knob[CS_KNOB_HINT_IN_USE] ||
 	    (!walk.never.words && cs_walk_init()))
 		return;
+	if (!walk.pfn)
+		cs_find_tables();
 	while (budget) {
 		unsigned long pfn, end;
 
@@ -139,6 +171,7 @@ void cs_collect_memory(unsigned long budget)
 			struct page *page = pfn_to_online_page(pfn);
 
 			if (page && !cs_bitmap_test(&walk.never, pfn) &&
+			    !cs_bitmap_test(&walk.tables, pfn) &&
 			    !cs_text_collectors_page(pfn) &&
 			    (rehint || !cs_bitmap_test(&cs->shared, pfn)) &&
 			    cs_in_use_candidate(page, all))

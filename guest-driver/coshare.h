@@ -97,7 +97,9 @@ int cs_hyp_stats(xen_coshare_stats_t *st);
 /* fingerprint.c */
 int cs_fp_init(void);
 void cs_fp_exit(void);
-void cs_fp_record(unsigned int cls, unsigned long pfn);
+/* Records pfn's fingerprint; false if the page cannot be read now (it
+ * is on its way out: not worth a hint). */
+bool cs_fp_record(unsigned int cls, unsigned long pfn);
 ssize_t cs_fp_read(char *buf, loff_t off, size_t count);
 
 /* volatile.c: the repayment pool (Xen mode only). */

@@ -4,22 +4,33 @@
  * hinted (or, in estimate mode, would hint), one slot per pfn, exported
  * through sysfs so that a tool can measure sharing across guests offline.
  * The hash is the one the hypervisor's engine uses (cs_hash.c).
+ *
+ * A page is hashed from a copy made with copy_from_kernel_nofault(): the
+ * direct map of a page can be invalid for a moment (module memory being
+ * freed resets its permissions that way), and a plain read would oops.
  */
-#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/page_ref.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "coshare.h"
 #include "cs_hash.h"
+
+/* The copy of the page being hashed (cs->lock held). */
+static void *cs_fp_copy;
 
 int cs_fp_init(void)
 {
 	unsigned long pfn;
 
 	cs->fp = vmalloc(array_size(cs->max_pfn, sizeof(*cs->fp)));
-	if (!cs->fp)
+	cs_fp_copy = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!cs->fp || !cs_fp_copy) {
+		cs_fp_exit();
 		return -ENOMEM;
+	}
 	for (pfn = 0; pfn < cs->max_pfn; pfn++)
 		cs->fp[pfn] = (struct cs_fingerprint){ .cls = CS_FP_NONE };
 	return 0;
@@ -28,26 +39,32 @@ int cs_fp_init(void)
 void cs_fp_exit(void)
 {
 	vfree(cs->fp);
+	kfree(cs_fp_copy);
 	cs->fp = NULL;
+	cs_fp_copy = NULL;
 }
 
-void cs_fp_record(unsigned int cls, unsigned long pfn)
+bool cs_fp_record(unsigned int cls, unsigned long pfn)
 {
 	struct cs_fingerprint *f;
-	void *va;
 
 	if (pfn >= cs->max_pfn || !pfn_valid(pfn))
-		return;
+		return false;
 	f = &cs->fp[pfn];
-	f->cls = cls;
 	f->flags = 0;
 	if (cls == XEN_COSHARE_CLASS_ZERO) {
+		f->cls = cls;
 		f->hash = 0;	/* content is void; readers treat it as zero */
-		return;
+		return true;
 	}
-	va = kmap_local_page(pfn_to_page(pfn));
-	f->hash = cs_hash_page(va);
-	kunmap_local(va);
+	if (copy_from_kernel_nofault(cs_fp_copy, page_address(pfn_to_page(pfn)),
+				     PAGE_SIZE)) {
+		f->cls = CS_FP_NONE;
+		return false;
+	}
+	f->cls = cls;
+	f->hash = cs_hash_page(cs_fp_copy);
+	return true;
 }
 
 /* A free page reported earlier and allocated since is no longer free. */

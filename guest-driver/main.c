@@ -57,8 +57,17 @@ static int cs_pick_mode(void)
 	return 0;
 }
 
+/*
+ * Kernel text and rodata are hinted again this often: run-time patching
+ * (ftrace, static keys, kprobes, alternatives) unshares them, and once
+ * patched back they can be shared again.  A page still shared costs the
+ * hypervisor a lookup, no compare.
+ */
+#define CS_KERNEL_REHINT_MS 5000
+
 static int cs_scanner(void *unused)
 {
+	unsigned long kernel_next = jiffies;
 	bool kernel_done = false;
 
 	while (!kthread_should_stop()) {
@@ -70,6 +79,8 @@ static int cs_scanner(void *unused)
 			cs->knob[CS_KNOB_RUN] = 0;
 			kernel_done = false;
 		} else if (cs->knob[CS_KNOB_RUN] == 1) {
+			if (time_after_eq(jiffies, kernel_next))
+				kernel_done = false;
 			if (!kernel_done) {
 				/*
 				 * Again next scan if dom0 has not enabled us, or
@@ -83,6 +94,8 @@ static int cs_scanner(void *unused)
 				cs_submit_flush();
 				kernel_done = !cs->denied &&
 					      cs->c.need_volatile == refused;
+				kernel_next = jiffies +
+					msecs_to_jiffies(CS_KERNEL_REHINT_MS);
 			}
 			cs_collect_process(cs->knob[CS_KNOB_PAGES_TO_SCAN]);
 			cs_collect_memory(cs->knob[CS_KNOB_IN_USE_PAGES_TO_SCAN]);

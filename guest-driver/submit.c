@@ -87,7 +87,8 @@ static void cs_flush(unsigned int cls)
 
 void cs_submit(unsigned int cls, unsigned long pfn)
 {
-	cs_fp_record(cls, pfn);
+	if (!cs_fp_record(cls, pfn))
+		return;
 	if (cs->mode == CS_MODE_ESTIMATE) {
 		cs->c.hinted[cls]++;
 		return;

@@ -8,7 +8,7 @@ PROG=run-xen
 . "$(dirname "$0")/lib.sh"
 
 xen='' test='' guests=2 mem='' dom0_mem=1024 timeout=900 log='' smp=2
-xen_args='' dom0_args='' quiet=0 monitor='' guest_disk=''
+xen_args='' dom0_args='' quiet=0 monitor='' guest_disk='' tcg_thread=multi
 boot_timeout=150 boot_tries=2
 adds=() guest_adds=()
 while [ $# -gt 0 ]; do
@@ -33,6 +33,9 @@ usage: ci/xen/run-xen.sh --test SCRIPT [options]
   --dom0-args ARGS  more dom0 kernel arguments (e.g. loglevel=7 to debug boot)
   --quiet           print only the result lines, not the console's key lines
   --monitor PORT    QEMU's human monitor on 127.0.0.1:PORT (ci/xen/profile-xen.sh)
+  --tcg-thread single|multi
+                    QEMU TCG: one host thread for every CPU, or one each
+                    (default multi, faster)
 Exit status: 0 on PASS; 1 on FAIL, timeout or no result line.
 EOT
         exit 0;;
@@ -51,10 +54,12 @@ EOT
     --dom0-args) dom0_args=$2; shift 2;;
     --quiet) quiet=1; shift;;
     --monitor) monitor=$2; shift 2;;
+    --tcg-thread) tcg_thread=$2; shift 2;;
     *) die "unknown argument '$1' (see --help)";;
     esac
 done
 [ -n "$test" ] || die "--test SCRIPT is required (see --help)"
+case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread: single or multi, not '$tcg_thread'";; esac
 [ -r "$test" ] || die "no test script $test"
 [ -z "$guest_disk" ] || [ -r "$guest_disk" ] || die "no guest disk $guest_disk"
 name=$(basename "$test" .sh)
@@ -139,7 +144,7 @@ for ((attempt = 1; ; attempt++)); do
     watchdog "$attempt" &
     dog=$!
     set +e
-    timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64,+svm,+npt \
+    timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg,thread="$tcg_thread" -machine pc -cpu qemu64,+svm,+npt \
         -smp "$smp" -m "$mem" -nographic -no-reboot -net none -pidfile "$pidfile" \
         ${monitor:+-monitor "tcp:127.0.0.1:$monitor,server=on,wait=off"} \
         ${guest_disk:+-drive "file=$guest_disk,if=virtio,format=raw,readonly=on"} \

@@ -15,11 +15,12 @@ PROG=vmtest
 # that failed while a guest triple-faulted runs again from a fresh boot, up
 # to $TRIES times in all; each failed try's log is kept as TEST.tryN.log, a
 # COSHARE-NOTE says so, and the results record them ("failed_tries").  A
-# failure without a triple fault is final at once.
+# failure without a triple fault is final at once, and so is one with a
+# trace of coshare, of Xen itself or of a guest kernel (fatal_traces).
 # overcommit-storm pins its guests to one physical CPU: with guests on both
 # it lost them to such faults in two tries of three (see the README).
 TRIES=3
-tests=(coshare-smoke cow-storm idle-guests stock-vs-hint module-refusals hetero-guests debian-guests overcommit-storm)
+tests=(coshare-smoke smp-guests cow-storm idle-guests stock-vs-hint module-refusals hetero-guests debian-guests overcommit-storm)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
@@ -50,6 +51,15 @@ mkdir -p "$out"
     cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-oracle coshare-stockshare coshare-fpcompare \
           coshare-probe >/dev/null"
 
+# Modules smp-guest.sh loads and unloads in a loop (the guests' kernel's).
+mods=()
+for m in lib/test_static_key_base lib/test_static_keys fs/binfmt_misc \
+         fs/nls/nls_utf8 crypto/xxhash_generic drivers/block/brd; do
+    ko=/lib/modules/$kver/kernel/$m.ko
+    [ -r "$ko" ] || die "no $ko for smp-guests"
+    mods+=(--guest-add "$ko:/coshare/mods/$(basename "$ko")")
+done
+
 # Each test: the hypervisor it needs and the script its guests run.
 xen_for() {
     case "$1" in
@@ -64,6 +74,7 @@ guest_script_for() {
     overcommit-storm) echo fill-guest;;
     tcg-baseline) echo churn-guest;;
     stock-vs-hint) echo hint-guest;;
+    smp-guests) echo smp-guest;;
     *) echo coshare-guest;;
     esac
 }
@@ -73,6 +84,15 @@ guests_for() {   # sizes QEMU's memory
     idle-guests|hetero-guests|debian-guests) echo "${COSHARE_GUESTS:-4}";;
     overcommit-storm) echo 1;;  # little memory: room for three guests
     *) echo 2;;
+    esac
+}
+# smp-guests runs guests on both of Xen's CPUs: with one host thread per
+# emulated CPU, QEMU then loses guests (see the README); one thread for both
+# does not, at half the speed.
+tcg_thread_for() {
+    case "$1" in
+    smp-guests) echo single;;
+    *) echo multi;;
     esac
 }
 mem_for() {      # QEMU's memory in MiB, when the guest count does not set it
@@ -107,6 +127,13 @@ collect() {  # TEST PASSED(0|1) [FAILED-TRY...]
 
 # The guest triple faults in a test's log (Xen's hvm_triple_fault line).
 triple_faults() { grep -a "Triple fault - invoking" "$VM/logs/$1.log" | grep -v ' xen| ' || true; }
+# Traces that make a failure final even beside a triple fault: coshare's
+# (an audit error, an unpaid unshare), Xen's own (a panic, an assertion)
+# and a guest kernel's (an oops, a BUG).
+fatal_traces() {
+    grep -a "coshare audit:\|attempt to unshare\|Panic on CPU\|FATAL PAGE FAULT\|Xen BUG at\|Assertion '\|Oops:\|BUG: \|general protection fault\|Kernel panic" \
+        "$VM/logs/$1.log" || true
+}
 
 run_test() {  # TEST
     local t=$1 mem disk=
@@ -114,6 +141,7 @@ run_test() {  # TEST
     [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
+        --tcg-thread "$(tcg_thread_for "$t")" \
         ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
@@ -124,7 +152,8 @@ run_test() {  # TEST
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \
         --guest-add "$ROOT/guest-driver/probe/coshare_probe.ko:/coshare/coshare_probe.ko" \
         --guest-add "$out/coshare-probe:/coshare/coshare-probe" \
-        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh"
+        --guest-add "$CI_XEN/tests/$(guest_script_for "$t").sh:/coshare/guest.sh" \
+        "${mods[@]}"
 }
 
 # The last lines of the run say which test failed and why (CI shows a tail).
@@ -146,6 +175,12 @@ for t in "${tests[@]}"; do
         run_test "$t" && pass=0 || pass=1
         tf=$(triple_faults "$t")
         if [ $pass = 0 ] || [ -z "$tf" ] || [ "$t" = tcg-baseline ] || ((try == TRIES)); then
+            break
+        fi
+        ft=$(fatal_traces "$t")
+        if [ -n "$ft" ]; then
+            echo "COSHARE-NOTE: $t failed with a guest triple fault but also with this trace, so it is final:"
+            echo "$ft" | head -n 5 | sed 's/^/  /'
             break
         fi
         failed_tries+=("try $try: $(echo "$tf" | sed 's/.*(XEN) *\[ *[0-9.]*\] //' | sort -u | tr '\n' ';')")

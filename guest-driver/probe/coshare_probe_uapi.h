@@ -20,4 +20,13 @@ struct coshare_probe_op {
 
 #define COSHARE_PROBE_OP _IOWR('C', 1, struct coshare_probe_op)
 
+/* The pfns of the kernel's page tables, as coshare.ko finds them. */
+struct coshare_probe_tables {
+	__u64 buf;		/* user array of __u64 pfns */
+	__u32 max;		/* its entries */
+	__u32 count;		/* out: tables found (all of them, even > max) */
+};
+
+#define COSHARE_PROBE_TABLES _IOWR('C', 2, struct coshare_probe_tables)
+
 #endif

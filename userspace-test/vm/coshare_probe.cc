@@ -7,6 +7,9 @@
 //   coshare-probe share --pattern P --pages N [--write] [--delay S] [--hold S]
 //   coshare-probe hint --first GFN --count N [--rounds R [--paced]] (own gfns, timed)
 //   coshare-probe hostile --ops N [--seed S]
+//   coshare-probe pagetables        (none of the kernel's tables is shared)
+//   coshare-probe writers --file F --pages N --seconds S   (every vCPU)
+//   coshare-probe exec-rewrite --file F --pages N --seconds S
 // Every command prints one JSON line (paced hint rounds one more each) and
 // exits 0 only when its checks held.
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 
 #include "coshare.h"
 #include "coshare_probe_uapi.h"
+#include "writers.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -96,6 +100,21 @@ public:
             throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
         memcpy(&op, p.op, sizeof(op));
         return p.rc;
+    }
+
+    // The pfns of the kernel's page tables, as coshare.ko finds them.
+    std::vector<uint64_t> tables() const
+    {
+        std::vector<uint64_t> pfns(1 << 16);
+        coshare_probe_tables t{};
+        t.buf = reinterpret_cast<uintptr_t>(pfns.data());
+        t.max = static_cast<uint32_t>(pfns.size());
+        if (ioctl(fd_, COSHARE_PROBE_TABLES, &t) < 0)
+            throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
+        if (t.count > t.max)
+            throw std::runtime_error("more page tables than the probe reads");
+        pfns.resize(t.count);
+        return pfns;
     }
 
 private:
@@ -305,6 +324,20 @@ int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
     return t.first_error == 0 ? 0 : 1;
 }
 
+// The kernel's page tables must never be shared (the CPU and Xen write
+// them on every walk): each is unhinted, and none may have been shared.
+int cmd_pagetables(const ProbeDevice& pc)
+{
+    auto pfns = pc.tables();
+    HintTally t = batch_gfns(pc, pfns, XENMEM_sharing_op_coshare_unhint);
+    uint64_t shared = t.results.contains("done") ? t.results.at("done") : 0;
+    std::cout << nlohmann::json{{"tables", pfns.size()}, {"shared", shared},
+                                {"rc", t.first_error},
+                                {"results", t.results}}.dump()
+              << std::endl;
+    return t.first_error == 0 && shared == 0 && !pfns.empty() ? 0 : 1;
+}
+
 // Random malformed and foreign ops: each must fail with the errno the ABI
 // documents, and the hypervisor must survive them all.
 int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
@@ -464,10 +497,35 @@ int main(int argc, char** argv)
     auto* hostile = app.add_subcommand("hostile", "malformed and foreign ops");
     hostile->add_option("--ops", ops, "ops to issue")->capture_default_str();
     hostile->add_option("--seed", seed, "random seed")->capture_default_str();
+    app.add_subcommand("pagetables",
+                       "unhint the kernel's page tables: none may be shared");
+    coshare::vm::WriteLoad load;
+    auto add_load = [&](CLI::App* c) {
+        c->add_option("--file", load.file, "file to create (in a tmpfs)")
+            ->required();
+        c->add_option("--pages", load.pages, "pages of the file")
+            ->check(CLI::Range(size_t{1}, size_t{1} << 20))->capture_default_str();
+        c->add_option("--seconds", load.seconds, "how long to write")
+            ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
+        c->add_option("--seed", load.seed, "random seed")->capture_default_str();
+        return c;
+    };
+    auto* writers = add_load(app.add_subcommand(
+        "writers", "every vCPU rewrites and reads back pages of a shared file"));
+    writers->add_option("--threads", load.threads,
+                        "writer threads (default: one per online CPU)");
+    auto* exec_rewrite = add_load(app.add_subcommand(
+        "exec-rewrite", "pwrite a file another process maps PROT_EXEC"));
     CLI11_PARSE(app, argc, argv);
 
     try {
+        if (*writers)
+            return coshare::vm::run_file_writers(load);
+        if (*exec_rewrite)
+            return coshare::vm::run_exec_rewrite(load);
         ProbeDevice pc;
+        if (app.got_subcommand("pagetables"))
+            return cmd_pagetables(pc);
         if (*version)
             return cmd_version(pc);
         if (*share)

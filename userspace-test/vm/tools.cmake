@@ -3,7 +3,8 @@
 # coshare-stockshare and coshare-fpcompare in dom0.
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
-add_executable(coshare-probe ${CMAKE_CURRENT_LIST_DIR}/coshare_probe.cc)
+add_executable(coshare-probe ${CMAKE_CURRENT_LIST_DIR}/coshare_probe.cc
+                             ${CMAKE_CURRENT_LIST_DIR}/writers.cc)
 target_include_directories(coshare-probe PRIVATE ${ROOT}/hyp-iface/include/public
                            ${ROOT}/guest-driver/probe)
 target_link_libraries(coshare-probe CLI11::CLI11 nlohmann_json::nlohmann_json)

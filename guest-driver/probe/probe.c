@@ -3,7 +3,9 @@
  * coshare_probe.ko - a test-only module for the nested-VM suite: /dev/coshare_probe
  * issues one raw XENMEM_sharing_op from the calling guest, with its buffer
  * copied into kernel memory (or, for hostile tests, the caller's handles
- * left as they are).  coshare.ko itself never exposes raw ops.
+ * left as they are), and lists the kernel's page tables as coshare.ko finds
+ * them, so a test can check that none was shared.  coshare.ko itself never
+ * exposes raw ops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,8 +20,47 @@
 
 #include "cs_port.h"
 #include "coshare_probe_uapi.h"
+#include "../kernel_tables.h"
 
 static_assert(sizeof(xen_coshare_op_t) == 48);
+
+struct cs_table_list {
+	u64 *pfns;
+	u32 max, count;
+};
+
+static void cs_probe_table(unsigned long pfn, void *arg)
+{
+	struct cs_table_list *l = arg;
+
+	if (l->count < l->max)
+		l->pfns[l->count] = pfn;
+	l->count++;
+}
+
+static long cs_probe_tables(struct coshare_probe_tables __user *ut)
+{
+	struct coshare_probe_tables t;
+	struct cs_table_list l = {};
+	long ret = 0;
+
+	if (copy_from_user(&t, ut, sizeof(t)))
+		return -EFAULT;
+	if (t.max > SZ_1M)
+		return -E2BIG;
+	l.max = t.max;
+	l.pfns = kvmalloc_array(max(l.max, 1u), sizeof(*l.pfns), GFP_KERNEL);
+	if (!l.pfns)
+		return -ENOMEM;
+	cs_kernel_tables(cs_probe_table, &l);
+	t.count = l.count;
+	if (copy_to_user(u64_to_user_ptr(t.buf), l.pfns,
+			 min(l.count, l.max) * sizeof(*l.pfns)) ||
+	    copy_to_user(ut, &t, sizeof(t)))
+		ret = -EFAULT;
+	kvfree(l.pfns);
+	return ret;
+}
 
 static long cs_probe_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
@@ -30,6 +71,8 @@ static long cs_probe_ioctl(struct file *file, unsigned int cmd,
 	void *kbuf = NULL;
 	long ret = 0;
 
+	if (cmd == COSHARE_PROBE_TABLES)
+		return cs_probe_tables((void __user *)arg);
 	if (cmd != COSHARE_PROBE_OP)
 		return -ENOTTY;
 	if (copy_from_user(&p, uop, sizeof(p)))

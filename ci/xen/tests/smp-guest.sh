@@ -1,0 +1,101 @@
+#!/bin/sh
+# Runs inside each guest of smp-guests.sh (coshare.run=).  coshare.ko at its
+# defaults (every class on, hint_in_use=2) but scanning every 20 ms, while
+# on every vCPU at once, for coshare.seconds=S:
+#  - writers rewrite pages of a tmpfs file every guest holds too (shared
+#    again and again, then written: copy-on-write) and read each write back;
+#  - one process rewrites a file with pwrite while another maps it
+#    PROT_EXEC (process text) and checks each version it reads;
+#  - coshare.role=ftrace: the function tracer on and off in a loop (it
+#    rewrites nearly every kernel text page), and how much kernel text is
+#    shared again after each round;
+#    coshare.role=modules: modules loaded and unloaded in a loop (module
+#    text is hinted, then freed and reused; test_static_keys patches text).
+# At the end: none of the kernel's page tables may be shared.
+S=/sys/kernel/mm/coshare
+say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
+seconds=120 role=none
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+    coshare.seconds=*) seconds=${arg#*=};;
+    coshare.role=*) role=${arg#*=};;
+    esac
+done
+
+insmod /coshare/coshare_probe.ko || say "step=probe-module error=insmod"
+if ! insmod /coshare/coshare.ko; then
+    say "step=end error=insmod"
+    exit 1
+fi
+# A heartbeat for dom0, which reports a guest that stops making progress.
+while [ ! -e /tmp/done ]; do
+    say "step=alive uptime=$(cut -d' ' -f1 /proc/uptime) full_scans=$(cat $S/full_scans) cow_faults=$(cat $S/cow_faults)"
+    sleep 10
+done &
+echo 20 > $S/sleep_millisecs
+echo 1 > $S/run
+i=0
+while [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
+    sleep 0.5; i=$((i + 1))
+done
+say "step=start vcpus=$(nproc) seconds=$seconds role=$role"
+
+/coshare/coshare-probe writers --file /tmp/shared.dat --pages 2048 \
+    --seconds "$seconds" > /tmp/writers.json 2>&1 &
+writers=$!
+/coshare/coshare-probe exec-rewrite --file /tmp/exec.dat --pages 256 \
+    --seconds "$seconds" > /tmp/exec.json 2>&1 &
+rewriter=$!
+end=$(($(date +%s) + seconds))
+
+ftrace_rounds() {
+    T=/sys/kernel/tracing
+    mount -t tracefs nodev $T 2>/dev/null
+    [ -w $T/current_tracer ] || { say "step=ftrace error=no-tracefs"; return; }
+    r=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+        f0=$(cat $S/cow_faults)
+        echo function > $T/current_tracer || { say "step=ftrace error=tracer"; return; }
+        sleep 5
+        echo nop > $T/current_tracer
+        s0=$(cat $S/shared_kernel_text) h0=$(cat $S/hinted_kernel_text)
+        i0=$(cat $S/inserted_kernel_text) f1=$(cat $S/cow_faults)
+        sleep 12     # coshare.ko hints kernel text again every 5 s
+        say "step=ftrace round=$r reshared=$(($(cat $S/shared_kernel_text) - s0))" \
+            "hinted=$(($(cat $S/hinted_kernel_text) - h0))" \
+            "inserted=$(($(cat $S/inserted_kernel_text) - i0)) faults=$((f1 - f0))"
+        r=$((r + 1))
+    done
+}
+
+# In load order, then the order to unload them.
+MODS="test_static_key_base test_static_keys binfmt_misc nls_utf8 xxhash_generic brd"
+RMODS="brd xxhash_generic nls_utf8 binfmt_misc test_static_keys test_static_key_base"
+module_rounds() {
+    r=0 bad=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+        for m in $MODS; do insmod /coshare/mods/$m.ko || bad=$((bad + 1)); done
+        sleep 1
+        for m in $RMODS; do rmmod "$m" || bad=$((bad + 1)); done
+        r=$((r + 1))
+    done
+    say "step=modules rounds=$r failed=$bad"
+}
+
+case "$role" in
+ftrace) ftrace_rounds;;
+modules) module_rounds;;
+esac
+wait $writers $rewriter
+touch /tmp/done
+wait
+say "step=writers $(tail -n 1 /tmp/writers.json)"
+say "step=exec $(tail -n 1 /tmp/exec.json)"
+say "step=pagetables $(/coshare/coshare-probe pagetables)"
+line=""
+for f in full_scans hypercall_errors cow_faults shared_kernel_text \
+         shared_process_text shared_free shared_in_use inserted_in_use; do
+    line="$line $f=$(cat $S/$f)"
+done
+say "step=counters$line"
+say "step=end"
