@@ -86,15 +86,6 @@ guests_for() {   # sizes QEMU's memory
     *) echo 2;;
     esac
 }
-# smp-guests runs guests on both of Xen's CPUs: with one host thread per
-# emulated CPU, QEMU then loses guests (see the README); one thread for both
-# does not, at half the speed.
-tcg_thread_for() {
-    case "$1" in
-    smp-guests) echo single;;
-    *) echo multi;;
-    esac
-}
 mem_for() {      # QEMU's memory in MiB, when the guest count does not set it
     case "$1" in
     # ~1000 MiB free for guests: three of 256 MiB fit, the fourth only
@@ -141,7 +132,6 @@ run_test() {  # TEST
     [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
-        --tcg-thread "$(tcg_thread_for "$t")" \
         ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \

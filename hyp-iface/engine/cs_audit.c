@@ -179,17 +179,19 @@ static void cs_audit_gt(struct cs_audit_ctx *c, const struct cs_domain *d,
                         uint64_t *maps, uint64_t *vols)
 {
     struct cs_engine *e = c->e;
-    uint32_t l, i;
+    uint64_t l;
+    uint32_t i;
 
-    for ( l = 0; l < d->gt.nleaves; l++ )
+    for ( l = cs_gt_next_leaf(d, 0); l != CS_GT_NO_LEAF;
+          l = cs_gt_next_leaf(d, l + 1) )
     {
         unsigned int used = 0;
+        uint16_t counted;
+        const uint32_t *leaf = cs_gt_leaf(d, l, &counted);
 
-        if ( !d->gt.leaf[l] )
-            continue;
         for ( i = 0; i < CS_GT_LEAF; i++ )
         {
-            uint32_t v = d->gt.leaf[l][i], id = v & ~CS_GT_VOLATILE;
+            uint32_t v = leaf[i], id = v & ~CS_GT_VOLATILE;
             uint64_t gfn = ((uint64_t)l << CS_GT_LEAF_SHIFT) | i;
             bool vol = v & CS_GT_VOLATILE;
             const struct cs_slab *s = vol ? &e->vols : &e->maps;
@@ -213,9 +215,9 @@ static void cs_audit_gt(struct cs_audit_ctx *c, const struct cs_domain *d,
                        vol ? "volatile" : "mapping", id, rdom, rgfn);
             (*(vol ? vols : maps))++;
         }
-        if ( used != d->gt.used[l] )
-            cs_bad(c, "d%u: gfn table leaf %u counts %u, holds %u",
-                   d->domid, l, d->gt.used[l], used);
+        if ( used != counted )
+            cs_bad(c, "d%u: gfn table leaf %llu counts %u, holds %u",
+                   d->domid, (unsigned long long)l, counted, used);
     }
 }
 

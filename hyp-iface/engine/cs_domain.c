@@ -151,9 +151,9 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
 
     while ( d->mappings || d->fifo_len )
     {
-        uint64_t l = d->teardown_gfn >> CS_GT_LEAF_SHIFT;
+        uint64_t l = cs_gt_next_leaf(d, d->teardown_gfn >> CS_GT_LEAF_SHIFT);
 
-        if ( l >= d->gt.nleaves )
+        if ( l == CS_GT_NO_LEAF )
             break;          /* nothing left to find: counters say otherwise */
         if ( *budget == 0 )
         {
@@ -161,11 +161,8 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
             goto out;
         }
         (*budget)--;
-        if ( !d->gt.leaf[l] )
-        {
-            d->teardown_gfn = (l + 1) << CS_GT_LEAF_SHIFT;
-            continue;
-        }
+        if ( (d->teardown_gfn >> CS_GT_LEAF_SHIFT) != l )
+            d->teardown_gfn = l << CS_GT_LEAF_SHIFT;
         *budget -= min_t(unsigned long, *budget,
                          cs_teardown_gfn(e, d, d->teardown_gfn));
         d->teardown_gfn++;
@@ -177,11 +174,17 @@ int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
     return rc;
 }
 
-/* The live domain dom0 names, known to the engine from now on. */
+/*
+ * The live domain dom0 names, known to the engine from now on.  A dying
+ * one is refused before anything is made for it: its teardown may be done
+ * already, and a record made now would outlive it and pass its settings to
+ * the next domain with its id.  *flags: what the environment says it is.
+ */
 static int cs_dom0_target(struct cs_engine *e, uint16_t domid,
-                          struct cs_domain **out)
+                          struct cs_domain **out, uint32_t *flags)
 {
-    if ( domid >= CS_DOMID_LIMIT || !cs_env_gfn_end(e->env, domid) )
+    *flags = domid < CS_DOMID_LIMIT ? cs_env_domain_flags(e->env, domid) : 0;
+    if ( !(*flags & CS_ENV_DOM_LIVE) )
         return -ESRCH;
     *out = cs_domain_get_or_create(e, domid);
     if ( !*out )
@@ -193,14 +196,25 @@ int cs_domain_control(struct cs_engine *e, uint16_t domid,
                       struct xen_coshare_control *c)
 {
     struct cs_domain *d;
-
+    uint32_t flags;
     int rc;
 
     if ( c->pad || ((c->set | c->clear) & ~XEN_COSHARE_CTL_ALL) )
         return -EINVAL;
-    rc = cs_dom0_target(e, domid, &d);
+    rc = cs_dom0_target(e, domid, &d, &flags);
     if ( rc )
         return rc;
+    if ( c->set & ~c->clear & XEN_COSHARE_CTL_ENABLE )
+    {
+        /* PV: its m2p is global, so sharing cannot be transparent. */
+        if ( !(flags & CS_ENV_DOM_HVM) )
+            return -EOPNOTSUPP;
+        if ( !(flags & CS_ENV_DOM_HAP) )
+            return -ENODEV;
+        /* Devices would DMA into read-only shared gfns: writes lost. */
+        if ( flags & CS_ENV_DOM_PASSTHROUGH )
+            return -EXDEV;
+    }
     /* Repayment cannot be promised for a bonus the FIFO does not cover. */
     if ( (c->set & ~c->clear & XEN_COSHARE_CTL_REPAY) &&
          !cs_fifo_covers(d, 0) )
@@ -214,13 +228,13 @@ int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
                         const struct xen_coshare_group *g)
 {
     struct cs_domain *d;
-
+    uint32_t flags;
     int rc;
 
     if ( g->pad || g->group == XEN_COSHARE_GROUP_NONE ||
          g->group > XEN_COSHARE_GROUP_MAX )
         return -EINVAL;
-    rc = cs_dom0_target(e, domid, &d);
+    rc = cs_dom0_target(e, domid, &d, &flags);
     if ( rc )
         return rc;
     if ( d->group != g->group && d->mappings )

@@ -61,7 +61,12 @@ enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
  */
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
                      cs_mfn_t expect, cs_mfn_t frame);
-/* gfn maps mfn writable; mfn now belongs to the domain. */
+/*
+ * gfn maps mfn writable; mfn now belongs to the domain.  When mfn is the
+ * frame gfn maps (its last mapping takes it back), -EBUSY if anyone else
+ * still holds a reference to it (a grant, a foreign map): the engine then
+ * gives the domain a copy instead, and the frame stays with the holders.
+ */
 int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
                        cs_mfn_t mfn);
 /* gfn maps nothing; returns the frame it mapped (now the caller's). */
@@ -78,15 +83,27 @@ void cs_env_p2m_release(struct cs_env *env, uint16_t domid);
 /* One past the highest gfn the domain may have; 0 if it does not exist. */
 uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid);
 
+/* What a domain is, as dom0's controls need to know. */
+#define CS_ENV_DOM_LIVE         (1u << 0)  /* exists and is not dying */
+#define CS_ENV_DOM_HVM          (1u << 1)  /* HVM or PVH: its own p2m */
+#define CS_ENV_DOM_HAP          (1u << 2)  /* with hardware nested paging */
+#define CS_ENV_DOM_PASSTHROUGH  (1u << 3)  /* devices DMA into its memory */
+uint32_t cs_env_domain_flags(struct cs_env *env, uint16_t domid);
+
 /* Host frames. */
 cs_mfn_t cs_env_frame_alloc(struct cs_env *env);      /* or CS_INVALID_MFN */
 uint64_t cs_env_free_frames(struct cs_env *env);      /* host-wide, now */
 void cs_env_frame_free(struct cs_env *env, cs_mfn_t mfn);
 void *cs_env_frame_map(struct cs_env *env, cs_mfn_t mfn);
 void cs_env_frame_unmap(struct cs_env *env, void *va);
-/* One 32-bit tag per host frame: the engine's frame id, 0 for none. */
+/*
+ * One 32-bit tag per host frame: the engine's frame id, 0 for none.  A
+ * frame beyond the environment's table (memory hot-added after boot) reads
+ * 0, and setting a nonzero tag there fails (-ENOSPC): such a frame never
+ * becomes a shared frame.
+ */
 uint32_t cs_env_frame_tag(struct cs_env *env, cs_mfn_t mfn);
-void cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag);
+int cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag);
 
 /*
  * The domain lost volatile pages to reclaim and should register more

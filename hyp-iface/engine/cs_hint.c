@@ -70,11 +70,11 @@ static int cs_protect(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
                       cs_mfn_t mfn, uint64_t hash, uint8_t flags,
                       uint32_t *fid)
 {
-    uint32_t id = cs_frame_new(e, mfn, hash, d->group, flags);
-    int rc;
+    uint32_t id;
+    int rc = cs_frame_new(e, mfn, hash, d->group, flags, &id);
 
-    if ( id == CS_NIL )
-        return -ENOMEM;
+    if ( rc )
+        return rc;
     rc = cs_rmap_add(e, id, d, gfn);
     if ( rc )
     {
@@ -249,6 +249,8 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
                                        : cs_hint_content(e, d, cls, ent, mfn);
     if ( rc == -EBUSY )     /* the page changed hands meanwhile */
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_BUSY), 0;
+    if ( rc == -ENOSPC )    /* memory the hypervisor cannot track */
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_UNTRACKED), 0;
     return rc;
 }
 

@@ -92,18 +92,28 @@ struct cs_volatile {
 };
 
 /*
- * Per-domain gfn table: a two-level radix array from gfn to the record the
+ * Per-domain gfn table: a three-level radix tree from gfn to the record the
  * engine holds there, a mapping id or CS_GT_VOLATILE | volatile id.  O(1)
- * and never rehashed; leaves exist only where the domain has tracked gfns.
+ * and never rehashed.  Leaves (1024 gfns) and mids (1024 leaves) exist only
+ * where the domain has tracked gfns, so a gfn near the top of the range
+ * costs a few KiB, not a table sized to reach it.
  */
 #define CS_GT_LEAF_SHIFT  10
 #define CS_GT_LEAF        (1u << CS_GT_LEAF_SHIFT)
+#define CS_GT_MID_SHIFT   10
+#define CS_GT_MID         (1u << CS_GT_MID_SHIFT)
 #define CS_GT_VOLATILE    0x80000000u
+#define CS_GT_NO_LEAF     (~(uint64_t)0)
+
+struct cs_gt_mid {
+    uint32_t *leaf[CS_GT_MID];
+    uint16_t used[CS_GT_MID];   /* entries in use per leaf */
+    uint32_t leaves;            /* leaves present */
+};
 
 struct cs_gfn_table {
-    uint32_t **leaf;
-    uint16_t *used;             /* entries in use per leaf */
-    uint32_t nleaves;
+    struct cs_gt_mid **mid;
+    uint32_t nmids;             /* length of mid[] */
 };
 
 /* ---- domains ----------------------------------------------------------- */
@@ -214,6 +224,11 @@ uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
 
 /* Gfn table: the entry at gfn (0 if none); set allocates, 0 clears. */
 uint32_t cs_gt_get(const struct cs_domain *d, uint64_t gfn);
+/* Leaf number l (gfns l << CS_GT_LEAF_SHIFT on) and its count, if any. */
+const uint32_t *cs_gt_leaf(const struct cs_domain *d, uint64_t l,
+                           uint16_t *used);
+/* The first leaf numbered l or higher that exists, or CS_GT_NO_LEAF. */
+uint64_t cs_gt_next_leaf(const struct cs_domain *d, uint64_t l);
 int cs_gt_set(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
               uint32_t val);
 void cs_gt_fini(struct cs_engine *e, struct cs_domain *d);
@@ -254,8 +269,9 @@ struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
                                           uint16_t domid);
 
 /* Frames and the rmap. */
-uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
-                      uint16_t group, uint8_t flags);
+/* A new frame record for mfn; -ENOSPC if the environment cannot tag it. */
+int cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
+                 uint16_t group, uint8_t flags, uint32_t *fid);
 /* Forgets frame fid (index, tag, record); returns its mfn. */
 cs_mfn_t cs_frame_drop(struct cs_engine *e, uint32_t fid);
 int cs_rmap_add(struct cs_engine *e, uint32_t fid, struct cs_domain *d,

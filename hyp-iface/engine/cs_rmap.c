@@ -11,14 +11,14 @@
  */
 #include "cs_internal.h"
 
-uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
-                      uint16_t group, uint8_t flags)
+int cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
+                 uint16_t group, uint8_t flags, uint32_t *out)
 {
     uint32_t fid = cs_slab_get(e, &e->frames);
     struct cs_frame *f;
 
     if ( fid == CS_NIL )
-        return CS_NIL;
+        return -ENOMEM;
     f = cs_frame(e, fid);
     f->hash_lo = (uint32_t)hash;
     f->hash_hi = (uint32_t)(hash >> 32);
@@ -26,9 +26,14 @@ uint32_t cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
     f->mfn_hi = (uint8_t)(mfn >> 32);
     f->flags = flags;
     f->group = group;
+    if ( cs_env_frame_set_tag(e->env, mfn, fid) )
+    {
+        cs_slab_put(&e->frames, fid);   /* cannot be told apart: not shared */
+        return -ENOSPC;
+    }
     cs_lh_insert(e, &e->index, fid);
-    cs_env_frame_set_tag(e->env, mfn, fid);
-    return fid;
+    *out = fid;
+    return 0;
 }
 
 cs_mfn_t cs_frame_drop(struct cs_engine *e, uint32_t fid)

@@ -225,42 +225,66 @@ uint32_t cs_lh_first(const struct cs_engine *e, const struct cs_lhash *h,
 
 /* ---- per-domain gfn tables ------------------------------------------------ */
 
-uint32_t cs_gt_get(const struct cs_domain *d, uint64_t gfn)
+static struct cs_gt_mid *cs_gt_mid(const struct cs_gfn_table *t, uint64_t l)
 {
-    uint64_t l = gfn >> CS_GT_LEAF_SHIFT;
+    uint64_t m = l >> CS_GT_MID_SHIFT;
 
-    if ( l >= d->gt.nleaves || !d->gt.leaf[l] )
-        return 0;
-    return d->gt.leaf[l][gfn & (CS_GT_LEAF - 1)];
+    return m < t->nmids ? t->mid[m] : NULL;
 }
 
-static int cs_gt_grow(struct cs_engine *e, struct cs_gfn_table *t,
-                      uint32_t need)
+const uint32_t *cs_gt_leaf(const struct cs_domain *d, uint64_t l,
+                           uint16_t *used)
 {
-    uint32_t n = t->nleaves ? t->nleaves : 16;
-    uint32_t **leaf;
-    uint16_t *used;
+    const struct cs_gt_mid *mid = cs_gt_mid(&d->gt, l);
+    unsigned int i = l & (CS_GT_MID - 1);
 
-    while ( n < need )
+    if ( !mid || !mid->leaf[i] )
+        return NULL;
+    if ( used )
+        *used = mid->used[i];
+    return mid->leaf[i];
+}
+
+uint64_t cs_gt_next_leaf(const struct cs_domain *d, uint64_t l)
+{
+    const struct cs_gfn_table *t = &d->gt;
+
+    for ( ; (l >> CS_GT_MID_SHIFT) < t->nmids; l++ )
+    {
+        const struct cs_gt_mid *mid = t->mid[l >> CS_GT_MID_SHIFT];
+
+        if ( !mid )
+            l |= CS_GT_MID - 1;     /* on to the next mid */
+        else if ( mid->leaf[l & (CS_GT_MID - 1)] )
+            return l;
+    }
+    return CS_GT_NO_LEAF;
+}
+
+uint32_t cs_gt_get(const struct cs_domain *d, uint64_t gfn)
+{
+    const uint32_t *leaf = cs_gt_leaf(d, gfn >> CS_GT_LEAF_SHIFT, NULL);
+
+    return leaf ? leaf[gfn & (CS_GT_LEAF - 1)] : 0;
+}
+
+/* mid[] long enough for mid number m. */
+static int cs_gt_grow(struct cs_engine *e, struct cs_gfn_table *t,
+                      uint64_t m)
+{
+    uint32_t n = t->nmids ? t->nmids : 1;
+    struct cs_gt_mid **mid;
+
+    while ( n <= m )
         n *= 2;
-    leaf = cs_meta_alloc(e, n * sizeof(*leaf));
-    used = cs_meta_alloc(e, n * sizeof(*used));
-    if ( !leaf || !used )
-    {
-        cs_meta_free(e, leaf, n * sizeof(*leaf));
-        cs_meta_free(e, used, n * sizeof(*used));
+    mid = cs_meta_alloc(e, n * sizeof(*mid));
+    if ( !mid )
         return -ENOMEM;
-    }
-    if ( t->nleaves )
-    {
-        memcpy(leaf, t->leaf, t->nleaves * sizeof(*leaf));
-        memcpy(used, t->used, t->nleaves * sizeof(*used));
-    }
-    cs_meta_free(e, t->leaf, t->nleaves * sizeof(*leaf));
-    cs_meta_free(e, t->used, t->nleaves * sizeof(*used));
-    t->leaf = leaf;
-    t->used = used;
-    t->nleaves = n;
+    if ( t->nmids )
+        memcpy(mid, t->mid, t->nmids * sizeof(*mid));
+    cs_meta_free(e, t->mid, t->nmids * sizeof(*mid));
+    t->mid = mid;
+    t->nmids = n;
     return 0;
 }
 
@@ -268,26 +292,46 @@ int cs_gt_set(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
               uint32_t val)
 {
     struct cs_gfn_table *t = &d->gt;
-    uint64_t l = gfn >> CS_GT_LEAF_SHIFT;
+    uint64_t l = gfn >> CS_GT_LEAF_SHIFT, m = l >> CS_GT_MID_SHIFT;
+    unsigned int i = l & (CS_GT_MID - 1);
+    struct cs_gt_mid *mid = cs_gt_mid(t, l);
     uint32_t *slot;
 
-    if ( l >= t->nleaves || !t->leaf[l] )
+    if ( !mid || !mid->leaf[i] )
     {
         if ( !val )
             return 0;
-        if ( l >= t->nleaves && cs_gt_grow(e, t, l + 1) )
+        if ( m >= t->nmids && cs_gt_grow(e, t, m) )
             return -ENOMEM;
-        t->leaf[l] = cs_meta_alloc(e, CS_GT_LEAF * sizeof(uint32_t));
-        if ( !t->leaf[l] )
+        if ( !t->mid[m] )
+            t->mid[m] = cs_meta_alloc(e, sizeof(*mid));
+        mid = t->mid[m];
+        if ( !mid )
             return -ENOMEM;
+        mid->leaf[i] = cs_meta_alloc(e, CS_GT_LEAF * sizeof(uint32_t));
+        if ( !mid->leaf[i] )
+        {
+            if ( !mid->leaves )
+            {
+                cs_meta_free(e, mid, sizeof(*mid));
+                t->mid[m] = NULL;
+            }
+            return -ENOMEM;
+        }
+        mid->leaves++;
     }
-    slot = &t->leaf[l][gfn & (CS_GT_LEAF - 1)];
-    t->used[l] += (val != 0) - (*slot != 0);
+    slot = &mid->leaf[i][gfn & (CS_GT_LEAF - 1)];
+    mid->used[i] += (val != 0) - (*slot != 0);
     *slot = val;
-    if ( !t->used[l] )
+    if ( !mid->used[i] )
     {
-        cs_meta_free(e, t->leaf[l], CS_GT_LEAF * sizeof(uint32_t));
-        t->leaf[l] = NULL;
+        cs_meta_free(e, mid->leaf[i], CS_GT_LEAF * sizeof(uint32_t));
+        mid->leaf[i] = NULL;
+        if ( !--mid->leaves )
+        {
+            cs_meta_free(e, mid, sizeof(*mid));
+            t->mid[m] = NULL;
+        }
     }
     return 0;
 }
@@ -295,12 +339,17 @@ int cs_gt_set(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
 void cs_gt_fini(struct cs_engine *e, struct cs_domain *d)
 {
     struct cs_gfn_table *t = &d->gt;
-    uint32_t l;
+    uint32_t m, i;
 
-    for ( l = 0; l < t->nleaves; l++ )
-        cs_meta_free(e, t->leaf[l], CS_GT_LEAF * sizeof(uint32_t));
-    cs_meta_free(e, t->leaf, t->nleaves * sizeof(*t->leaf));
-    cs_meta_free(e, t->used, t->nleaves * sizeof(*t->used));
+    for ( m = 0; m < t->nmids; m++ )
+    {
+        if ( !t->mid[m] )
+            continue;
+        for ( i = 0; i < CS_GT_MID; i++ )
+            cs_meta_free(e, t->mid[m]->leaf[i], CS_GT_LEAF * sizeof(uint32_t));
+        cs_meta_free(e, t->mid[m], sizeof(*t->mid[m]));
+    }
+    cs_meta_free(e, t->mid, t->nmids * sizeof(*t->mid));
     memset(t, 0, sizeof(*t));
 }
 

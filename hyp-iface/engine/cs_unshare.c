@@ -9,6 +9,10 @@
  * one, the frame and its tag): Xen's fault path reads the p2m and the tag
  * without the engine lock, and must never find a shared entry whose frame
  * has no tag, or it takes the stock unshare path on a coshare frame.
+ *
+ * A frame someone else still holds (a read-only grant of a gfn that mapped
+ * it, a foreign map) is never handed to a domain to write: the domain gets
+ * a copy, and the frame goes when the last holder lets go.
  */
 #include "cs_internal.h"
 
@@ -36,11 +40,15 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
     {
         int rc = cs_env_p2m_private(e->env, d->domid, gfn, mfn);
 
-        if ( rc )
+        if ( !rc )
+        {
+            cs_rmap_del(e, fid, mid);     /* the frame is d's page now */
+            CS_COUNT(e, d, cow_nocopy);
+            return 0;
+        }
+        if ( rc != -EBUSY )
             return rc;
-        cs_rmap_del(e, fid, mid);     /* the frame is d's page now */
-        CS_COUNT(e, d, cow_nocopy);
-        return 0;
+        /* Held by others: copied below, like a frame other gfns map. */
     }
 
     fresh = cs_cow_frame(e, cs_rmap_debtor(e, fid, mid));
@@ -71,7 +79,9 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
         cs_env_frame_free(e->env, fresh);
         return -EFAULT;
     }
-    cs_rmap_del(e, fid, mid);     /* others map the frame still */
+    mfn = cs_rmap_del(e, fid, mid);
+    if ( mfn != CS_INVALID_MFN )  /* the last mapping: its holders keep it */
+        cs_env_frame_free(e->env, mfn);
     return 0;
 }
 

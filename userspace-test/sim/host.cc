@@ -19,7 +19,8 @@ constexpr unsigned kMaxFaultsPerWrite = 10000;
 
 }  // namespace
 
-Host::Host(size_t frames, cs_config cfg) : tags_(frames, 0)
+Host::Host(size_t frames, cs_config cfg, size_t tagged)
+    : frames_(frames), tags_(std::min(frames, tagged), 0)
 {
     bytes_ = frames * kPage;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
@@ -78,9 +79,22 @@ void Host::add_guest(uint16_t domid, size_t pages)
     guests_.emplace(domid, std::move(g));
 }
 
+void Host::set_domain_flags(uint16_t domid, uint32_t flags)
+{
+    guest(domid).flags = flags;
+}
+
+uint32_t Host::env_domain_flags(uint16_t domid) const
+{
+    Guest* g = find_guest(domid);
+    return g ? g->flags.load() : 0;
+}
+
 unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
 {
     unsigned calls = 0;
+    if (Guest* g = find_guest(domid))
+        g->flags &= ~CS_ENV_DOM_LIVE;
     for (;;) {
         unsigned long b = budget;
         ++calls;
@@ -90,6 +104,7 @@ unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
         if (rc != -ERESTART)
             throw std::runtime_error("teardown failed: " + std::to_string(rc));
     }
+    point("dying");
     std::unique_ptr<Guest> g;
     {
         std::unique_lock l(guests_lock_);
@@ -104,6 +119,8 @@ unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
             env_free(e.mfn);
         else if (e.type == CS_P2M_SHARED)
             throw std::logic_error("teardown left a shared gfn mapped");
+    for (cs_mfn_t mfn : g->unmapped)
+        env_free(mfn);
     return calls;
 }
 
@@ -236,6 +253,14 @@ int Host::unshare_without_locks(uint16_t domid, Guest& g, uint64_t gfn)
     return cs_unshare(engine_, domid, gfn);
 }
 
+int Host::coshare_remove_page(uint16_t domid, Guest& g, uint64_t gfn)
+{
+    P2mEntry e = entry_unlocked(g, gfn);
+    if (e.type != CS_P2M_SHARED || !env_tag(e.mfn))
+        return -ENOENT;
+    return cs_remove(engine_, domid, gfn);
+}
+
 // guest_remove_page() as patched: a gfn mapping a coshare frame drops that
 // mapping through the engine (coshare_remove_page(), before the gfn lock);
 // any other page goes as in stock Xen.  Should the gfn map a coshare frame
@@ -245,16 +270,12 @@ int Host::remove_page(uint16_t domid, uint64_t gfn)
 {
     Guest& g = guest(domid);
     for (unsigned tries = 0;; ++tries) {
-        P2mEntry e = entry_unlocked(g, gfn);
-        if (e.type == CS_P2M_SHARED && env_tag(e.mfn)) {
-            if (tries == kMaxFaultsPerWrite)
-                return -EAGAIN;
-            int rc = cs_remove(engine_, domid, gfn);
-            if (rc != -ENOENT)
-                return rc;
-        }
+        if (tries == kMaxFaultsPerWrite)
+            return -EAGAIN;
+        if (int rc = coshare_remove_page(domid, g, gfn); rc != -ENOENT)
+            return rc;
         std::lock_guard p2m(g.p2m_lock);
-        e = g.p2m.at(gfn);
+        P2mEntry e = g.p2m.at(gfn);
         if (e.type == CS_P2M_OTHER)
             return -ENOENT;
         if (e.type == CS_P2M_SHARED) {
@@ -269,6 +290,61 @@ int Host::remove_page(uint16_t domid, uint64_t gfn)
         env_free(e.mfn);
         return 0;
     }
+}
+
+// XENMEM_remove_from_physmap as patched: a gfn mapping a coshare frame
+// drops it through the engine (coshare_remove_page, before any lock), and
+// p2m_remove_page() refuses to take a coshare frame's entry away behind the
+// engine's back (-EBUSY: only a guest hinting the gfn anew meanwhile sees
+// it).  Any other page is unhooked as in stock Xen.
+int Host::physmap_remove(uint16_t domid, uint64_t gfn)
+{
+    Guest& g = guest(domid);
+    if (int rc = coshare_remove_page(domid, g, gfn); rc != -ENOENT)
+        return rc;
+    std::lock_guard p2m(g.p2m_lock);
+    P2mEntry e = g.p2m.at(gfn);
+    if (e.type == CS_P2M_OTHER)
+        return -ENOENT;
+    if (e.type == CS_P2M_SHARED && env_tag(e.mfn))
+        return -EBUSY;
+    set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
+    if (e.type != CS_P2M_SHARED)
+        g.unmapped.push_back(e.mfn);
+    return 0;
+}
+
+cs_mfn_t Host::grant_map(uint16_t granter, uint64_t gfn)
+{
+    Guest& g = guest(granter);
+    std::lock_guard p2m(g.p2m_lock);
+    P2mEntry e = g.p2m.at(gfn);
+    if (e.type == CS_P2M_OTHER)
+        return CS_INVALID_MFN;
+    std::lock_guard l(frames_lock_);
+    ++grants_[e.mfn];
+    return e.mfn;
+}
+
+void Host::grant_unmap(cs_mfn_t mfn)
+{
+    std::lock_guard l(frames_lock_);
+    auto it = grants_.find(mfn);
+    if (it == grants_.end())
+        throw std::logic_error("unmap of a frame not granted");
+    if (--it->second)
+        return;
+    grants_.erase(it);
+    auto held = std::find(freed_held_.begin(), freed_held_.end(), mfn);
+    if (held != freed_held_.end()) {     // its last holder let go
+        freed_held_.erase(held);
+        free_.push_back(mfn);
+    }
+}
+
+void Host::fail_p2m_shares(uint16_t domid, unsigned n)
+{
+    guest(domid).failing_shares = n;
 }
 
 int Host::populate_page(uint16_t domid, uint64_t gfn)
@@ -474,8 +550,14 @@ cs_p2m_type Host::env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn)
     if (!g || gfn >= g->p2m.size())
         return CS_P2M_OTHER;
     std::lock_guard p2m(g->p2m_lock);
-    *mfn = g->p2m[gfn].mfn;
-    return g->p2m[gfn].type;
+    P2mEntry e = g->p2m[gfn];
+    *mfn = e.mfn;
+    if (e.type == CS_P2M_RAM) {     // extra references: not plain RAM
+        std::lock_guard l(frames_lock_);
+        if (grants_.count(e.mfn))
+            return CS_P2M_BUSY;
+    }
+    return e.type;
 }
 
 int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t f)
@@ -484,6 +566,9 @@ int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t f)
     point("p2m_share");
     Guest& g = guest(domid);
     std::lock_guard p2m(g.p2m_lock);
+    for (unsigned n = g.failing_shares; n;)
+        if (g.failing_shares.compare_exchange_weak(n, n - 1))
+            return -ENOMEM;
     P2mEntry e = g.p2m.at(gfn);
     if (e.mfn != expect || e.type == CS_P2M_OTHER || e.type == CS_P2M_BUSY)
         return -EBUSY;
@@ -499,8 +584,14 @@ int Host::env_private(uint16_t domid, uint64_t gfn, cs_mfn_t mfn)
     point("p2m_private");
     Guest& g = guest(domid);
     std::lock_guard p2m(g.p2m_lock);
-    if (g.p2m.at(gfn).type != CS_P2M_SHARED)
+    P2mEntry e = g.p2m.at(gfn);
+    if (e.type != CS_P2M_SHARED)
         return -EINVAL;
+    if (e.mfn == mfn) {     // the frame itself: only if nobody else holds it
+        std::lock_guard l(frames_lock_);
+        if (grants_.count(mfn))
+            return -EBUSY;
+    }
     set_entry(g, gfn, mfn, CS_P2M_RAM);
     return 0;
 }
@@ -534,13 +625,20 @@ uint32_t Host::env_tag(cs_mfn_t mfn) const
 {
     // Read without the engine lock by the fault path, as Xen reads its tag
     // table: one aligned word.
-    return std::atomic_ref(const_cast<uint32_t&>(tags_.at(mfn)))
+    if (mfn >= tags_.size())
+        return 0;
+    return std::atomic_ref(const_cast<uint32_t&>(tags_[mfn]))
         .load(std::memory_order_relaxed);
 }
 
-void Host::env_set_tag(cs_mfn_t mfn, uint32_t tag)
+int Host::env_set_tag(cs_mfn_t mfn, uint32_t tag)
 {
-    std::atomic_ref(tags_.at(mfn)).store(tag, std::memory_order_relaxed);
+    if (mfn >= frames_)
+        throw std::logic_error("tag of a bad mfn");
+    if (mfn >= tags_.size())
+        return tag ? -ENOSPC : 0;
+    std::atomic_ref(tags_[mfn]).store(tag, std::memory_order_relaxed);
+    return 0;
 }
 
 void Host::frame_unmapped()
@@ -581,10 +679,13 @@ cs_mfn_t Host::env_alloc()
 
 void Host::env_free(cs_mfn_t mfn)
 {
-    if (mfn >= tags_.size())
+    if (mfn >= frames_)
         throw std::logic_error("free of a bad mfn");
     std::lock_guard l(frames_lock_);
-    free_.push_back(mfn);
+    if (grants_.count(mfn))
+        freed_held_.push_back(mfn);     // goes when its last grant does
+    else
+        free_.push_back(mfn);
 }
 
 }  // namespace coshare::sim
@@ -618,6 +719,10 @@ uint64_t cs_env_gfn_end(cs_env* env, uint16_t d)
 {
     return env->host->env_gfn_end(d);
 }
+uint32_t cs_env_domain_flags(cs_env* env, uint16_t d)
+{
+    return env->host->env_domain_flags(d);
+}
 cs_mfn_t cs_env_frame_alloc(cs_env* env) { return env->host->env_alloc(); }
 void cs_env_frame_free(cs_env* env, cs_mfn_t m) { env->host->env_free(m); }
 void* cs_env_frame_map(cs_env* env, cs_mfn_t m)
@@ -629,9 +734,9 @@ uint32_t cs_env_frame_tag(cs_env* env, cs_mfn_t m)
 {
     return env->host->env_tag(m);
 }
-void cs_env_frame_set_tag(cs_env* env, cs_mfn_t m, uint32_t t)
+int cs_env_frame_set_tag(cs_env* env, cs_mfn_t m, uint32_t t)
 {
-    env->host->env_set_tag(m, t);
+    return env->host->env_set_tag(m, t);
 }
 void* cs_env_alloc(cs_env*, size_t size) { return calloc(1, size); }
 void cs_env_free(cs_env*, void* p, size_t) { free(p); }

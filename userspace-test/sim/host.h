@@ -61,7 +61,10 @@ class Host {
 public:
     // The default config: real hash, seed 0, default compare cap.
     static constexpr cs_config kDefaultConfig{~0ULL, 0, 0, false};
-    explicit Host(size_t frames, cs_config cfg = kDefaultConfig);
+    // tagged: frames the tag table covers (default all); those above were
+    // hot-added after boot, as Xen's table is sized at boot.
+    explicit Host(size_t frames, cs_config cfg = kDefaultConfig,
+                  size_t tagged = SIZE_MAX);
     ~Host();
     Host(const Host&) = delete;
     Host& operator=(const Host&) = delete;
@@ -70,10 +73,13 @@ public:
 
     // Guests.  add_guest populates every gfn with a zeroed private frame.
     void add_guest(uint16_t domid, size_t pages);
-    // Engine teardown in chunks of `budget`, then the domain's frames are
-    // freed.  Returns the number of teardown calls it took.  The domain's
-    // own vCPUs must have stopped (other domains' may run).
+    // The domain dies (CS_ENV_DOM_LIVE goes), the engine tears it down in
+    // chunks of `budget` (point "dying" between the two), then its frames
+    // are freed.  Returns the number of teardown calls it took.  The
+    // domain's own vCPUs must have stopped (other domains' may run).
     unsigned destroy_guest(uint16_t domid, unsigned long budget = 4096);
+    // What cs_env_domain_flags reports (default live HVM with HAP).
+    void set_domain_flags(uint16_t domid, uint32_t flags);
     bool has_guest(uint16_t domid) const;
     size_t guest_pages(uint16_t domid) const;
 
@@ -95,6 +101,17 @@ public:
     int remove_page(uint16_t domid, uint64_t gfn);
     // populate_physmap of one gfn that maps nothing: a fresh zeroed page.
     int populate_page(uint16_t domid, uint64_t gfn);
+    // XENMEM_remove_from_physmap: the gfn maps nothing afterwards; its
+    // page stays the domain's (freed when the domain goes).  0, -ENOENT.
+    int physmap_remove(uint16_t domid, uint64_t gfn);
+    // Another domain maps granter's gfn read-only (a grant map): the frame
+    // gfn maps now stays readable through the grant until it is unmapped.
+    cs_mfn_t grant_map(uint16_t granter, uint64_t gfn);
+    void grant_unmap(cs_mfn_t mfn);
+    std::span<const std::byte> grant_read(cs_mfn_t mfn) { return {frame(mfn), kPage}; }
+    // The next n p2m shares of domid fail with -ENOMEM, as a superpage
+    // split does when the domain's p2m pool is empty.
+    void fail_p2m_shares(uint16_t domid, unsigned n);
 
     // Hypercalls.  As dom0 (privileged) or as the guest itself.
     int op(uint16_t caller, bool privileged, xen_coshare_op_t& op,
@@ -113,7 +130,7 @@ public:
     unsigned audit(std::vector<std::string>* messages = nullptr);
 
     // Frames.
-    size_t total_frames() const { return tags_.size(); }
+    size_t total_frames() const { return frames_; }
     size_t free_frames() const;
     // Takes frames out of the pool (another tenant); returns how many.
     size_t hog(size_t n);
@@ -168,7 +185,8 @@ public:
     cs_mfn_t env_alloc();
     void env_free(cs_mfn_t mfn);
     uint32_t env_tag(cs_mfn_t mfn) const;
-    void env_set_tag(cs_mfn_t mfn, uint32_t tag);
+    int env_set_tag(cs_mfn_t mfn, uint32_t tag);
+    uint32_t env_domain_flags(uint16_t domid) const;
     void env_notify(uint16_t domid);
     void frame_unmapped();
 
@@ -176,6 +194,10 @@ private:
     struct Guest {
         explicit Guest(size_t pages) : p2m(pages) {}
         std::vector<P2mEntry> p2m;
+        std::vector<cs_mfn_t> unmapped;    // pages it holds outside its p2m
+        std::atomic<uint32_t> flags{CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM |
+                                    CS_ENV_DOM_HAP};
+        std::atomic<unsigned> failing_shares{0};
         std::recursive_mutex p2m_lock;
         std::shared_mutex tlb;
     };
@@ -190,15 +212,21 @@ private:
     int write_fault(uint16_t domid, Guest& g, uint64_t gfn);
     // xen_glue.c's coshare_unshare_fault: no lock held.
     int unshare_without_locks(uint16_t domid, Guest& g, uint64_t gfn);
+    // xen_glue.c's coshare_remove_page, before the gfn lock: -ENOENT when
+    // the gfn maps no coshare frame.
+    int coshare_remove_page(uint16_t domid, Guest& g, uint64_t gfn);
     void xen_crash(std::string what);
     void point(std::string_view name);
     void check_hold(uint16_t domid) const;
 
     std::byte* base_ = nullptr;
     size_t bytes_ = 0;
+    size_t frames_;
     std::vector<uint32_t> tags_;
-    mutable std::mutex frames_lock_;    // free_, hogged_
+    mutable std::mutex frames_lock_;    // free_, hogged_, grants_, freed_held_
     std::vector<cs_mfn_t> free_, hogged_;
+    std::map<cs_mfn_t, unsigned> grants_;   // read-only grant maps per frame
+    std::vector<cs_mfn_t> freed_held_;      // freed, but still granted
     mutable std::shared_mutex guests_lock_;
     std::map<uint16_t, std::unique_ptr<Guest>> guests_;
     mutable std::mutex misc_lock_;      // notified_, crashes_, points_

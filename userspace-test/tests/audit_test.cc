@@ -101,7 +101,8 @@ TEST_F(AuditTest, DuplicateContentNotMerged)
     cs_volatile_unlink(e(), cs_domain_get(e(), 2), vid);
     uint64_t h = cs_hash_page(page_of(3).data());
     cs_mfn_t mfn = host().p2m(2, 9).mfn;
-    uint32_t fid = cs_frame_new(e(), mfn, h, 1, 0);
+    uint32_t fid;
+    ASSERT_EQ(cs_frame_new(e(), mfn, h, 1, 0, &fid), 0);
     ASSERT_EQ(cs_rmap_add(e(), fid, cs_domain_get(e(), 2), 9), 0);
     host().p2m(2, 9).type = CS_P2M_SHARED;
     expect_found("same content, not merged");

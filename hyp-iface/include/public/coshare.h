@@ -87,6 +87,8 @@
 #define XEN_COSHARE_SKIP_BUSY            6 /* page has extra references    */
 #define XEN_COSHARE_SKIP_NOT_SHARED      7 /* unhint: gfn was not shared   */
 #define XEN_COSHARE_SKIP_COLLISIONS      8 /* too many equal hashes        */
+#define XEN_COSHARE_SKIP_UNTRACKED       9 /* frame hot-added after boot:  */
+                                           /* the hypervisor cannot tag it */
 
 /*
  * One gfn of a batch.  Errors (RES_ERROR): -ERANGE gfn beyond the domain or
@@ -165,7 +167,11 @@ struct xen_coshare_stats_op {
 
 /*
  * control: set or clear per-domain flags (dom0).  -EBUSY when setting REPAY
- * for a domain whose FIFO is already shorter than its bonus.
+ * for a domain whose FIFO is already shorter than its bonus.  Setting
+ * ENABLE: -EOPNOTSUPP for a PV domain (its m2p is global), -ENODEV without
+ * hardware nested paging, -EXDEV for a domain with passthrough devices
+ * (their DMA to a read-only shared gfn would be lost).  -ESRCH for a domain
+ * that does not exist or is dying.
  */
 #define XEN_COSHARE_CTL_ENABLE           (1u << 0) /* guest may hint       */
 #define XEN_COSHARE_CTL_REPAY            (1u << 1) /* enforce FIFO >= bonus*/

@@ -29,10 +29,6 @@ int coshare_unshare_fault(struct domain *d, unsigned long gfn);
 int coshare_remove_page(struct domain *d, unsigned long gfn);
 /* Times guest_remove_page() asks again when the gfn was hinted anew. */
 #define COSHARE_REMOVE_TRIES 8
-/* After a guest copy hit a shared page: if this CPU's last nowait unshare
- * found the engine busy, do it now, waiting (only outside atomic context).
- * true: it was done, translate again. */
-bool coshare_unshare_pending(void);
 /* Domain teardown, preemptible: 0 or -ERESTART. */
 int coshare_relinquish(struct domain *d);
 
@@ -48,7 +44,6 @@ static inline int coshare_remove_page(struct domain *d, unsigned long gfn)
     return -ENOENT;
 }
 #define COSHARE_REMOVE_TRIES 0
-static inline bool coshare_unshare_pending(void) { return false; }
 static inline int coshare_relinquish(struct domain *d) { return 0; }
 
 #endif

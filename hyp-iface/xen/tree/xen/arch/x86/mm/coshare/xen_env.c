@@ -10,11 +10,13 @@
  */
 #include <xen/domain_page.h>
 #include <xen/event.h>
+#include <xen/iommu.h>
 #include <xen/mm.h>
 #include <xen/sched.h>
 #include <xen/spinlock.h>
 #include <xen/vmap.h>
 #include <xen/xmalloc.h>
+#include <asm/hap.h>
 #include <asm/mem_sharing.h>
 #include <asm/p2m.h>
 #include <asm/paging.h>
@@ -279,10 +281,20 @@ int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
         goto out;
     if ( mfn_x(m) == mfn )
     {
-        /* The last mapping takes the frame back. */
-        rc = mem_sharing_make_private(d, mfn_to_page(m));
-        if ( !rc )
-            BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_shared, p2m_ram_rw));
+        /*
+         * The last mapping takes the frame back, unless someone else holds
+         * it too (a read-only grant, a foreign map): besides the allocation
+         * reference, the mapping's own is the only one allowed.
+         */
+        if ( (mfn_to_page(m)->count_info & PGC_count_mask) != 2 )
+            rc = -EBUSY;
+        else
+        {
+            rc = mem_sharing_make_private(d, mfn_to_page(m));
+            if ( !rc )
+                BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_shared,
+                                           p2m_ram_rw));
+        }
     }
     else
     {
@@ -376,6 +388,25 @@ cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
     return out;
 }
 
+uint32_t cs_env_domain_flags(struct cs_env *env, uint16_t domid)
+{
+    struct domain *d = env_get_domain(env, domid);
+    uint32_t flags = 0;
+
+    if ( !d )
+        return 0;
+    if ( !d->is_dying )
+        flags |= CS_ENV_DOM_LIVE;
+    if ( is_hvm_domain(d) )
+        flags |= CS_ENV_DOM_HVM;
+    if ( hap_enabled(d) )
+        flags |= CS_ENV_DOM_HAP;
+    if ( is_iommu_enabled(d) )
+        flags |= CS_ENV_DOM_PASSTHROUGH;
+    env_put_domain(env, d);
+    return flags;
+}
+
 uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid)
 {
     struct domain *d = env_get_domain(env, domid);
@@ -434,12 +465,15 @@ uint32_t cs_env_frame_tag(struct cs_env *env, cs_mfn_t mfn)
     return pdx < env->nr_tags ? env->tags[pdx] : 0;
 }
 
-void cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag)
+/* The table covers the memory present at boot; hot-added frames stay out. */
+int cs_env_frame_set_tag(struct cs_env *env, cs_mfn_t mfn, uint32_t tag)
 {
     unsigned long pdx = mfn_to_pdx(_mfn(mfn));
 
-    BUG_ON(pdx >= env->nr_tags);
+    if ( pdx >= env->nr_tags )
+        return tag ? -ENOSPC : 0;
     env->tags[pdx] = tag;
+    return 0;
 }
 
 void *cs_env_alloc(struct cs_env *env, size_t size)

@@ -3,17 +3,16 @@
  * xen_glue.c - coshare inside Xen: the engine instance, the XENMEM_sharing_op
  * sub-ops of public/coshare.h, and the hooks asm/coshare.h declares.
  *
- * Lock order: the engine lock, then p2m locks.  Paths that may already hold
- * a p2m lock (the p2m query with P2M_UNSHARE, add_to_physmap's
- * guest_remove_page) only try the engine lock, and the engine then keeps to
- * that domain's p2m; the fault path retries from its exit, and a guest copy
- * from its page loop, lock-free.
+ * Lock order: the engine lock, then p2m locks.  A p2m lookup with
+ * P2M_UNSHARE that holds no other mm lock unshares without its gfn lock,
+ * waiting for the engine (p2m_get_gfn_type_access()); paths that hold p2m
+ * locks (nested lookups, add_to_physmap's guest_remove_page) only try the
+ * engine lock, and the engine then keeps to that domain's p2m; the fault
+ * path retries from its exit.
  */
 #include <xen/event.h>
 #include <xen/guest_access.h>
 #include <xen/init.h>
-#include <xen/percpu.h>
-#include <xen/preempt.h>
 #include <xen/random.h>
 #include <xen/sched.h>
 #include <xen/vmap.h>
@@ -64,39 +63,9 @@ bool coshare_is_frame(mfn_t mfn)
     return engine && mfn_valid(mfn) && cs_env_frame_tag(&env, mfn_x(mfn));
 }
 
-/*
- * The gfn whose unshare last found the engine busy on this CPU, under a p2m
- * lock.  The guest copy that failed on it then waits for it lock-free
- * (coshare_unshare_pending()) rather than fail its hypercall.
- */
-struct busy_unshare {
-    unsigned long gfn;
-    domid_t domid;
-    bool valid;
-};
-static DEFINE_PER_CPU(struct busy_unshare, busy_unshare);
-
 int coshare_unshare_nowait(struct domain *d, unsigned long gfn)
 {
-    int rc = cs_unshare_nowait(engine, d->domain_id, gfn);
-
-    if ( rc == -EAGAIN )
-        this_cpu(busy_unshare) = (struct busy_unshare){
-            .gfn = gfn, .domid = d->domain_id, .valid = true };
-    return rc;
-}
-
-bool coshare_unshare_pending(void)
-{
-    struct busy_unshare *busy = &this_cpu(busy_unshare);
-    struct domain *d = current->domain;
-    bool mine = busy->valid && busy->domid == d->domain_id;
-
-    busy->valid = false;
-    /* The engine lock nests outside every lock an atomic caller may hold. */
-    if ( !mine || in_atomic() )
-        return false;
-    return coshare_unshare_fault(d, busy->gfn) == 0;
+    return cs_unshare_nowait(engine, d->domain_id, gfn);
 }
 
 int coshare_unshare_fault(struct domain *d, unsigned long gfn)
@@ -151,11 +120,10 @@ static void cf_check audit_report(void *arg, const char *msg)
     printk(XENLOG_ERR "coshare audit: %s\n", msg);
 }
 
-/* dom0 ops name a target: it must exist, and hinting needs HAP. */
+/* dom0 ops name a target: it must exist (the engine checks the rest). */
 static int check_target(const xen_coshare_op_t *op)
 {
     struct domain *d;
-    int rc = 0;
 
     /* The engine refuses guests these ops; don't tell them who exists. */
     if ( !is_control_domain(current->domain) )
@@ -178,18 +146,20 @@ static int check_target(const xen_coshare_op_t *op)
     d = rcu_lock_domain_by_id(op->domain);
     if ( !d )
         return -ESRCH;
-    if ( op->op == XENMEM_sharing_op_coshare_control &&
-         (op->u.control.set & XEN_COSHARE_CTL_ENABLE) )
-    {
-        if ( !is_hvm_domain(d) )
-            rc = -EOPNOTSUPP;   /* PV: the m2p is global, see the README */
-        else if ( !hap_enabled(d) )
-            rc = -ENODEV;
-        else
-            d->arch.hvm.mem_sharing.enabled = true;
-    }
     rcu_unlock_domain(d);
-    return rc;
+    return 0;
+}
+
+/* A domain coshare now shares: the rest of Xen's sharing code must know. */
+static void sharing_enabled(domid_t domid)
+{
+    struct domain *d = rcu_lock_domain_by_id(domid);
+
+    if ( d )
+    {
+        d->arch.hvm.mem_sharing.enabled = true;
+        rcu_unlock_domain(d);
+    }
 }
 
 static bool is_batch(unsigned int op)
@@ -253,6 +223,9 @@ int coshare_memop(XEN_GUEST_HANDLE_PARAM(xen_mem_sharing_op_t) arg)
     }
     else
         rc = cs_op(engine, &caller, &op, ents, &stats);
+    if ( !rc && op.op == XENMEM_sharing_op_coshare_control &&
+         (op.u.control.flags & XEN_COSHARE_CTL_ENABLE) )
+        sharing_enabled(op.domain);
 
     /* Results go back after the engine lock is dropped: the copies may
      * fault on a shared page of the caller's and unshare it. */
