@@ -12,6 +12,8 @@ packages=(
     qemu-system-x86 busybox-static cpio e2fsprogs kmod libc6-dev
     mmdebstrap dpkg-dev # ci/xen: dom0 root, build chroot, apt-get source xen
     flex bison bc       # the hypervisor build (Kconfig)
+    meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
+                        # ci/xen/build-qemu.sh: QEMU with an SVM fix
     gnuplot-nox         # coshare-ctl plot
     jq                  # the nested suite's results file
 )

@@ -42,31 +42,10 @@ if [ -f "$dest/.complete" ] && [ -d "$tree" ]; then
     exit 0
 fi
 
-command -v dpkg-source >/dev/null || die "dpkg-source missing: run ci/install-deps.sh (dpkg-dev)"
-src_list=/etc/apt/sources.list.d/coshare-deb-src.sources
-if [ ! -e "$src_list" ]; then
-    ((EUID == 0)) || die "need root to add $src_list"
-    say "adding $src_list"
-    cat > "$src_list" <<EOT
-Types: deb-src
-URIs: $MIRROR
-Suites: $SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOT
-fi
-if ! apt-cache showsrc xen 2>/dev/null | grep -qx "Version: $XEN_DEB_VERSION"; then
-    say "apt-get update (source index)"
-    apt-get update -qq -o DPkg::Lock::Timeout=300
-    apt-cache showsrc xen 2>/dev/null | grep -qx "Version: $XEN_DEB_VERSION" ||
-        die "xen $XEN_DEB_VERSION not in the source index"
-fi
-
 say "downloading and unpacking xen $XEN_DEB_VERSION (about 30 s)"
 tmp=$dest.tmp
 rm -rf "$tmp" "$dest"
-mkdir -p "$tmp"
-(cd "$tmp" && apt-get source -qq -o APT::Sandbox::User=root "xen=$XEN_DEB_VERSION" >&2)
+deb_source xen "$XEN_DEB_VERSION" "$tmp"
 
 dsc=$(ls "$tmp"/xen_*.dsc)
 v=$(sed -n 's/^Version: //p' "$dsc")

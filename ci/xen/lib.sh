@@ -31,6 +31,33 @@ hash_inputs() {
     done | sha256sum | cut -c1-12
 }
 
+# deb_source PACKAGE VERSION DEST: apt-get source PACKAGE=VERSION from
+# bookworm main into DEST (adding a deb-src entry for it if missing).
+deb_source() {
+    local pkg=$1 version=$2 dest=$3
+    local src_list=/etc/apt/sources.list.d/coshare-deb-src.sources
+    command -v dpkg-source >/dev/null || die "dpkg-source missing: run ci/install-deps.sh (dpkg-dev)"
+    if [ ! -e "$src_list" ]; then
+        ((EUID == 0)) || die "need root to add $src_list"
+        say "adding $src_list"
+        cat > "$src_list" <<EOT
+Types: deb-src
+URIs: $MIRROR
+Suites: $SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOT
+    fi
+    if ! apt-cache showsrc "$pkg" 2>/dev/null | grep -qx "Version: $version"; then
+        say "apt-get update (source index)"
+        apt-get update -qq -o DPkg::Lock::Timeout=300
+        apt-cache showsrc "$pkg" 2>/dev/null | grep -qx "Version: $version" ||
+            die "$pkg $version not in the source index"
+    fi
+    mkdir -p "$dest"
+    (cd "$dest" && apt-get source -qq -o APT::Sandbox::User=root "$pkg=$version" >&2)
+}
+
 # The Debian kernel on this host: dom0 and guests both boot it.
 host_kver() {
     local k

@@ -9,6 +9,7 @@ PROG=run-xen
 
 xen='' test='' guests=2 mem='' dom0_mem=1024 timeout=900 log='' smp=2
 xen_args='' dom0_args='' quiet=0 monitor='' guest_disk='' tcg_thread=multi
+qemu=qemu-system-x86_64
 boot_timeout=150 boot_tries=2
 adds=() guest_adds=()
 while [ $# -gt 0 ]; do
@@ -33,6 +34,8 @@ usage: ci/xen/run-xen.sh --test SCRIPT [options]
   --dom0-args ARGS  more dom0 kernel arguments (e.g. loglevel=7 to debug boot)
   --quiet           print only the result lines, not the console's key lines
   --monitor PORT    QEMU's human monitor on 127.0.0.1:PORT (ci/xen/profile-xen.sh)
+  --qemu BINARY     the emulator (default: Debian's qemu-system-x86_64;
+                    vmtest.sh passes ci/xen/build-qemu.sh's, see there)
   --tcg-thread single|multi
                     QEMU TCG: one host thread for every CPU, or one each
                     (default multi, faster)
@@ -55,6 +58,7 @@ EOT
     --quiet) quiet=1; shift;;
     --monitor) monitor=$2; shift 2;;
     --tcg-thread) tcg_thread=$2; shift 2;;
+    --qemu) qemu=$2; shift 2;;
     *) die "unknown argument '$1' (see --help)";;
     esac
 done
@@ -144,7 +148,9 @@ for ((attempt = 1; ; attempt++)); do
     watchdog "$attempt" &
     dog=$!
     set +e
-    timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg,thread="$tcg_thread" -machine pc -cpu qemu64,+svm,+npt \
+    # -L: the firmware of Debian's QEMU serves a QEMU built from its source.
+    timeout -k 5 "$timeout" "$qemu" -L /usr/share/qemu -L /usr/share/seabios \
+        -accel tcg,thread="$tcg_thread" -machine pc -cpu qemu64,+svm,+npt \
         -smp "$smp" -m "$mem" -nographic -no-reboot -net none -pidfile "$pidfile" \
         ${monitor:+-monitor "tcp:127.0.0.1:$monitor,server=on,wait=off"} \
         ${guest_disk:+-drive "file=$guest_disk,if=virtio,format=raw,readonly=on"} \

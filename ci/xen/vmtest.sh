@@ -35,6 +35,7 @@ esac
 [ $# -gt 0 ] && tests=("$@")
 
 xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
+qemu=$(bash "$CI_XEN/build-qemu.sh")
 kver=$(host_kver)          # the kernel the guests boot
 say "building coshare.ko against $kver"
 make -s -C "$ROOT/guest-driver" KDIR="/usr/src/linux-headers-$kver" >/dev/null
@@ -131,6 +132,7 @@ run_test() {  # TEST
     mem=$(mem_for "$t")
     [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
+        --qemu "$qemu" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
         ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // fuzz_ops.cc - the op interpreter shared by the libFuzzer target and the
 // ctest replay: random hints, writes, volatile registrations, malformed
-// batches, control changes and teardowns, with audit after each one.
+// batches, control changes and teardowns, and what Xen itself does to a
+// guest's p2m (balloon out and in, remove_from_physmap, read-only grants
+// held across unshares, p2m updates failing as a split does when the pool
+// is empty), with audit after each one.
 #include "fuzz_ops.h"
 
 #include <cstring>
@@ -45,6 +48,7 @@ std::string run_ops(const uint8_t* data, size_t size)
                   bool((mode >> 4) & 1)};
     Host host(kDomains * kPages + 24, cfg);
     std::vector<bool> alive(kDomains + 1, false);
+    std::vector<cs_mfn_t> grants;   // frames granted read-only, held
     auto spawn = [&](uint16_t d) {
         host.add_guest(d, kPages);
         for (uint64_t g = 0; g < kPages; ++g)
@@ -55,7 +59,7 @@ std::string run_ops(const uint8_t* data, size_t size)
         spawn(d);
 
     for (unsigned step = 0; !in.empty() && step < 2000; ++step) {
-        uint8_t op = in.byte() % 9;
+        uint8_t op = in.byte() % 12;
         uint16_t d = 1 + in.byte() % kDomains;
         if (!alive[d]) {
             if (host.free_frames() >= kPages)
@@ -73,13 +77,15 @@ std::string run_ops(const uint8_t* data, size_t size)
             }
             unsigned cls = in.byte() % (XEN_COSHARE_CLASS_NR + 1);
             auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_hint, cls, n);
-            // In-use pages: another vCPU writes one while the op runs, and
-            // its write must survive whatever the op did.
-            bool race = cls == XEN_COSHARE_CLASS_IN_USE && n && in.byte() & 1;
+            // Another vCPU writes a page with content (any class but the
+            // free one) while the op runs: its write must survive whatever
+            // the op did.
+            bool race = cls < XEN_COSHARE_CLASS_NR &&
+                        cls != XEN_COSHARE_CLASS_ZERO && n && in.byte() & 1;
             uint64_t rg = race ? ents[0].gfn : 0;
             std::byte mark{in.byte()};
             bool raced = false;
-            if (race && rg < kPages)
+            if (race && rg < kPages && host.p2m(d, rg).type != CS_P2M_OTHER)
                 host.on_next_unmap([&] {
                     sim::Page p{};
                     std::memcpy(p.data(), host.read(d, rg).data(), sim::kPage);
@@ -158,11 +164,44 @@ std::string run_ops(const uint8_t* data, size_t size)
             host.destroy_guest(d, 1 + in.byte() % 16);
             alive[d] = false;
             break;
+        case 9: {   // the guest's balloon: a page out, or back in
+            uint64_t g = in.byte() % kPages;
+            int rc = in.byte() & 1 ? host.remove_page(d, g)
+                                   : host.populate_page(d, g);
+            if (rc && rc != -ENOENT && rc != -EEXIST && rc != -ENOMEM)
+                return "balloon op failed with " + std::to_string(rc);
+            break;
+        }
+        case 10: {  // remove_from_physmap; a read-only grant; its unmap
+            uint64_t g = in.byte() % kPages;
+            switch (in.byte() % 3) {
+            case 0:
+                if (int rc = host.physmap_remove(d, g); rc && rc != -ENOENT)
+                    return "remove_from_physmap failed with " +
+                           std::to_string(rc);
+                break;
+            case 1:
+                if (cs_mfn_t m = host.grant_map(d, g); m != CS_INVALID_MFN)
+                    grants.push_back(m);
+                break;
+            default:
+                if (!grants.empty()) {
+                    host.grant_unmap(grants.back());
+                    grants.pop_back();
+                }
+            }
+            break;
+        }
+        case 11:    // the next p2m updates fail (an empty p2m pool)
+            host.fail_p2m_shares(d, in.byte() % 3);
+            break;
         }
         std::vector<std::string> msgs;
         if (host.audit(&msgs))
             return "audit after op " + std::to_string(op) + ": " + msgs[0];
     }
+    for (cs_mfn_t m : grants)
+        host.grant_unmap(m);
     host.unhog();
     return "";
 }

@@ -169,9 +169,9 @@ HintTally batch_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns,
 {
     static const std::array<const char*, 6> names{
         "pending", "shared", "inserted", "skipped", "error", "done"};
-    static const std::array<const char*, 9> skips{
+    static const std::array<const char*, 10> skips{
         "none", "already", "not_ram", "foreign_shared", "volatile",
-        "need_volatile", "busy", "not_shared", "collisions"};
+        "need_volatile", "busy", "not_shared", "collisions", "untracked"};
     std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
     HintTally t;
     for (size_t base = 0; base < gfns.size(); base += XEN_COSHARE_BATCH_MAX) {

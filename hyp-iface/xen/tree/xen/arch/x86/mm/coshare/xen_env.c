@@ -84,8 +84,25 @@ void cs_env_p2m_release(struct cs_env *env, uint16_t domid)
         return;
     ASSERT(d->domain_id == domid);
     env->held = NULL;
+    env->seen.valid = false;
     p2m_unlock(p2m_get_hostp2m(d));
     rcu_unlock_domain(d);
+}
+
+/* What gfn maps now, with the entry's access and order.  gfn locked. */
+struct entry {
+    mfn_t mfn;
+    p2m_type_t t;
+    p2m_access_t a;
+    unsigned int order;
+};
+
+static void lookup(struct domain *d, uint64_t gfn, struct entry *e)
+{
+    struct p2m_domain *p2m = p2m_get_hostp2m(d);
+
+    e->mfn = p2m->get_entry(p2m, _gfn(gfn), &e->t, &e->a, 0, &e->order,
+                            NULL);
 }
 
 enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
@@ -93,44 +110,65 @@ enum cs_p2m_type cs_env_p2m_query(struct cs_env *env, uint16_t domid,
 {
     struct domain *d = env_get_domain(env, domid);
     enum cs_p2m_type type = CS_P2M_OTHER;
-    p2m_type_t t;
-    mfn_t m;
+    bool held = d && d == env->held;
+    struct entry e;
 
     *mfn = CS_INVALID_MFN;
     if ( !d )
         return type;
     /* Held: the lock is ours already, and the entry cannot change. */
-    m = d == env->held ? get_gfn_query_unlocked(d, gfn, &t)
-                       : get_gfn_query(d, gfn, &t);
-    if ( mfn_valid(m) )
+    if ( !held )
+        gfn_lock(p2m_get_hostp2m(d), gfn, 0);
+    lookup(d, gfn, &e);
+    if ( held )
+        env->seen = (typeof(env->seen)){ gfn, e.a, e.order, true };
+    else
+        gfn_unlock(p2m_get_hostp2m(d), gfn, 0);
+    if ( mfn_valid(e.mfn) )
     {
-        *mfn = mfn_x(m);
-        if ( p2m_is_shared(t) )
+        *mfn = mfn_x(e.mfn);
+        if ( p2m_is_shared(e.t) )
             type = CS_P2M_SHARED;
-        else if ( t == p2m_ram_rw )
-            type = plain_ram(d, mfn_to_page(m)) ? CS_P2M_RAM : CS_P2M_BUSY;
+        else if ( e.t == p2m_ram_rw )
+            type = plain_ram(d, mfn_to_page(e.mfn)) ? CS_P2M_RAM
+                                                     : CS_P2M_BUSY;
     }
-    if ( d != env->held )
-        put_gfn(d, gfn);
     env_put_domain(env, d);
     return type;
 }
 
 /*
  * gfn's private page becomes the new shared frame itself.  The caller holds
- * the gfn and has seen it map m as p2m_ram_rw: the type changes with no
- * second walk (p2m_change_type_one would look it up again).
+ * the gfn and has seen it map e->mfn as p2m_ram_rw: the type changes with
+ * no second walk (p2m_change_type_one would look it up again).  A superpage
+ * is split first, while nothing has changed yet: the split takes a page
+ * from the domain's p2m pool, which the guest itself can empty (-ENOMEM).
+ * After it, every change is to a 4K entry that exists.
  */
-static int share_in_place(struct domain *d, uint64_t gfn, mfn_t m)
+static int share_in_place(struct domain *d, uint64_t gfn,
+                          const struct entry *e)
 {
     struct p2m_domain *p2m = p2m_get_hostp2m(d);
-    int rc = mem_sharing_make_sharable(d, mfn_to_page(m));
+    struct page_info *pg = mfn_to_page(e->mfn);
+    int rc;
 
+    if ( e->order )
+    {
+        rc = p2m_set_entry(p2m, _gfn(gfn), e->mfn, PAGE_ORDER_4K, e->t, e->a);
+        if ( rc )
+            return rc;
+    }
+    rc = mem_sharing_make_sharable(d, pg);
     if ( rc )
         return rc;
-    BUG_ON(p2m_set_entry(p2m, _gfn(gfn), m, PAGE_ORDER_4K, p2m_ram_shared,
-                         p2m->default_access));
-    set_gpfn_from_mfn(mfn_x(m), SHARED_M2P_ENTRY);
+    rc = p2m_set_entry(p2m, _gfn(gfn), e->mfn, PAGE_ORDER_4K, p2m_ram_shared,
+                       e->a);
+    if ( rc )
+    {
+        mem_sharing_make_private(d, pg);
+        return rc;
+    }
+    set_gpfn_from_mfn(mfn_x(e->mfn), SHARED_M2P_ENTRY);
     return 0;
 }
 
@@ -140,7 +178,7 @@ static int share_in_place(struct domain *d, uint64_t gfn, mfn_t m)
  * when the p2m change has been flushed from the guest's TLBs.
  */
 static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
-                       mfn_t frame, struct page_info **old)
+                       p2m_access_t a, mfn_t frame, struct page_info **old)
 {
     struct p2m_domain *p2m = p2m_get_hostp2m(d);
     struct page_info *fpg = mfn_to_page(frame), *opg = mfn_to_page(omfn);
@@ -154,7 +192,7 @@ static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
         return -EINVAL;
     }
     rc = p2m_set_entry(p2m, _gfn(gfn), frame, PAGE_ORDER_4K, p2m_ram_shared,
-                       p2m->default_access);
+                       a);
     if ( rc )
     {
         put_page_and_type(fpg);
@@ -171,7 +209,8 @@ static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
  * old frame are dropped; its allocation reference keeps it until the engine
  * frees it, after the gfn lock is dropped and the change flushed.
  */
-static int share_move(struct domain *d, uint64_t gfn, mfn_t from, mfn_t to)
+static int share_move(struct domain *d, uint64_t gfn, mfn_t from,
+                      p2m_access_t a, mfn_t to)
 {
     struct p2m_domain *p2m = p2m_get_hostp2m(d);
     struct page_info *tpg = mfn_to_page(to);
@@ -179,8 +218,7 @@ static int share_move(struct domain *d, uint64_t gfn, mfn_t from, mfn_t to)
 
     if ( !get_page_and_type(tpg, dom_cow, PGT_shared_page) )
         return -EINVAL;
-    rc = p2m_set_entry(p2m, _gfn(gfn), to, PAGE_ORDER_4K, p2m_ram_shared,
-                       p2m->default_access);
+    rc = p2m_set_entry(p2m, _gfn(gfn), to, PAGE_ORDER_4K, p2m_ram_shared, a);
     if ( rc )
     {
         put_page_and_type(tpg);
@@ -193,19 +231,31 @@ static int share_move(struct domain *d, uint64_t gfn, mfn_t from, mfn_t to)
 /*
  * What gfn maps, known without a walk inside a hold: the engine queried it
  * in the same hold, so it still maps expect, shared if dom_cow owns that
- * (a private page's reference count may still change: callers check it).
+ * (a private page's reference count may still change: callers check it),
+ * with the access and order the query saw (or the engine's own change
+ * left).  Anything else is looked up.
  */
-static mfn_t held_entry(struct cs_env *env, uint64_t gfn, cs_mfn_t expect,
-                        p2m_type_t *t)
+static void held_entry(struct cs_env *env, uint64_t gfn, cs_mfn_t expect,
+                       struct entry *e)
 {
-    ASSERT(mfn_eq(get_gfn_query_unlocked(env->held, gfn, t), _mfn(expect)));
+    if ( !env->seen.valid || env->seen.gfn != gfn )
+    {
+        lookup(env->held, gfn, e);
+        return;
+    }
+#ifndef NDEBUG
+    lookup(env->held, gfn, e);
+    ASSERT(mfn_eq(e->mfn, _mfn(expect)) && e->a == env->seen.a);
+#endif
+    e->mfn = _mfn(expect);
+    e->a = env->seen.a;
+    e->order = env->seen.order;
     if ( !mfn_valid(_mfn(expect)) )
-        *t = p2m_invalid;
+        e->t = p2m_invalid;
     else if ( page_get_owner(mfn_to_page(_mfn(expect))) == dom_cow )
-        *t = p2m_ram_shared;
+        e->t = p2m_ram_shared;
     else
-        *t = p2m_ram_rw;
-    return _mfn(expect);
+        e->t = p2m_ram_rw;
 }
 
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
@@ -214,30 +264,39 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
     struct domain *d = env_get_domain(env, domid);
     bool held = d && d == env->held;
     struct page_info *old = NULL;
-    p2m_type_t t;
-    mfn_t m;
+    struct entry e;
     int rc = -EBUSY;
 
     if ( !d )
         return -ESRCH;
-    m = held ? held_entry(env, gfn, expect, &t) : get_gfn_query(d, gfn, &t);
-    if ( mfn_x(m) != expect )
-        rc = -EBUSY;    /* it changed hands since the engine read it */
-    else if ( t == p2m_ram_rw && mfn_valid(m) &&
-              plain_ram(d, mfn_to_page(m)) )
+    if ( held )
+        held_entry(env, gfn, expect, &e);
+    else
     {
-        rc = mfn_x(m) == frame ? share_in_place(d, gfn, m)
-                               : share_merge(d, gfn, m, _mfn(frame), &old);
+        gfn_lock(p2m_get_hostp2m(d), gfn, 0);
+        lookup(d, gfn, &e);
+    }
+    if ( mfn_x(e.mfn) != expect )
+        rc = -EBUSY;    /* it changed hands since the engine read it */
+    else if ( e.t == p2m_ram_rw && mfn_valid(e.mfn) &&
+              plain_ram(d, mfn_to_page(e.mfn)) )
+    {
+        rc = mfn_x(e.mfn) == frame ? share_in_place(d, gfn, &e)
+                                   : share_merge(d, gfn, e.mfn, e.a,
+                                                 _mfn(frame), &old);
         if ( !rc )
             atomic_inc(&d->shr_pages);
     }
-    else if ( p2m_is_shared(t) && mfn_valid(m) && mfn_x(m) != frame &&
-              cs_env_frame_tag(env, mfn_x(m)) )    /* not stock sharing's */
-        rc = share_move(d, gfn, m, _mfn(frame));
+    else if ( p2m_is_shared(e.t) && mfn_valid(e.mfn) &&
+              mfn_x(e.mfn) != frame &&
+              cs_env_frame_tag(env, mfn_x(e.mfn)) ) /* not stock sharing's */
+        rc = share_move(d, gfn, e.mfn, e.a, _mfn(frame));
+    if ( !rc && held )     /* a 4K entry now, its access kept */
+        env->seen.order = 0;
     if ( held )
         env_flush(env, d);
     else
-        put_gfn(d, gfn);
+        gfn_unlock(p2m_get_hostp2m(d), gfn, 0);
     if ( old )
     {
         put_page_alloc_ref(old);
@@ -269,40 +328,47 @@ int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
 {
     struct domain *d = env_get_domain(env, domid);
     struct p2m_domain *p2m;
-    p2m_type_t t;
-    mfn_t m;
+    struct entry e;
     int rc = -EINVAL;
 
     if ( !d )
         return -ESRCH;
     p2m = p2m_get_hostp2m(d);
-    m = get_gfn_query(d, gfn, &t);
-    if ( !p2m_is_shared(t) )
+    gfn_lock(p2m, gfn, 0);
+    lookup(d, gfn, &e);
+    if ( !p2m_is_shared(e.t) )
         goto out;
-    if ( mfn_x(m) == mfn )
+    if ( mfn_x(e.mfn) == mfn )
     {
+        struct page_info *pg = mfn_to_page(e.mfn);
+
         /*
          * The last mapping takes the frame back, unless someone else holds
          * it too (a read-only grant, a foreign map): besides the allocation
-         * reference, the mapping's own is the only one allowed.
+         * reference, the mapping's own is the only one allowed.  (-EBUSY
+         * means just that to the engine: any other failure is -EFAULT.)
          */
-        if ( (mfn_to_page(m)->count_info & PGC_count_mask) != 2 )
+        if ( (pg->count_info & PGC_count_mask) != 2 )
             rc = -EBUSY;
+        else if ( mem_sharing_make_private(d, pg) )
+            rc = -EFAULT;
         else
         {
-            rc = mem_sharing_make_private(d, mfn_to_page(m));
-            if ( !rc )
-                BUG_ON(p2m_change_type_one(d, gfn, p2m_ram_shared,
-                                           p2m_ram_rw));
+            rc = p2m_set_entry(p2m, _gfn(gfn), e.mfn, PAGE_ORDER_4K,
+                               p2m_ram_rw, e.a);
+            BUG_ON(rc);     /* a 4K entry that exists: nothing to allocate */
         }
     }
     else
     {
-        assign_to(d, mfn_to_page(_mfn(mfn)));
+        /* The entry first: it is the step that could fail. */
         rc = p2m_set_entry(p2m, _gfn(gfn), _mfn(mfn), PAGE_ORDER_4K,
-                           p2m_ram_rw, p2m->default_access);
-        BUG_ON(rc);     /* the entry exists: no table allocation needed */
-        put_page_and_type(mfn_to_page(m));
+                           p2m_ram_rw, e.a);
+        if ( !rc )
+        {
+            assign_to(d, mfn_to_page(_mfn(mfn)));
+            put_page_and_type(mfn_to_page(e.mfn));
+        }
     }
     if ( !rc )
     {
@@ -312,7 +378,7 @@ int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
     }
  out:
     env_flush(env, d);
-    put_gfn(d, gfn);
+    gfn_unlock(p2m, gfn, 0);
     env_put_domain(env, d);
     return rc;
 }
@@ -347,43 +413,45 @@ cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
     struct domain *d = env_get_domain(env, domid);
     cs_mfn_t out = CS_INVALID_MFN;
     struct p2m_domain *p2m;
-    p2m_type_t t;
-    mfn_t m;
+    struct entry e;
 
     if ( !d )
         return out;
     p2m = p2m_get_hostp2m(d);
-    m = get_gfn_query(d, gfn, &t);
-    if ( !mfn_valid(m) )
+    gfn_lock(p2m, gfn, 0);
+    lookup(d, gfn, &e);
+    if ( !mfn_valid(e.mfn) )
         goto out;
-    if ( p2m_is_shared(t) ||
-         (t == p2m_ram_rw && plain_ram(d, mfn_to_page(m))) )
+    if ( p2m_is_shared(e.t) ||
+         (e.t == p2m_ram_rw && plain_ram(d, mfn_to_page(e.mfn))) )
     {
+        /* Inside a superpage, this splits it: it may fail (-ENOMEM). */
         if ( p2m_set_entry(p2m, _gfn(gfn), INVALID_MFN, PAGE_ORDER_4K,
                            p2m_invalid, p2m->default_access) )
             goto out;
-        if ( p2m_is_shared(t) )
+        if ( p2m_is_shared(e.t) )
         {
-            put_page_and_type(mfn_to_page(m));
+            put_page_and_type(mfn_to_page(e.mfn));
             atomic_dec(&d->shr_pages);
         }
         else
         {
-            set_gpfn_from_mfn(mfn_x(m), INVALID_M2P_ENTRY);
-            if ( !detach_from(d, mfn_to_page(m)) )
+            set_gpfn_from_mfn(mfn_x(e.mfn), INVALID_M2P_ENTRY);
+            if ( !detach_from(d, mfn_to_page(e.mfn)) )
             {
-                /* Someone took a reference meanwhile: put it back. */
-                BUG_ON(p2m_set_entry(p2m, _gfn(gfn), m, PAGE_ORDER_4K,
-                                     p2m_ram_rw, p2m->default_access));
-                set_gpfn_from_mfn(mfn_x(m), gfn);
+                /* Someone took a reference meanwhile: put it back (a 4K
+                 * entry now, nothing to allocate). */
+                BUG_ON(p2m_set_entry(p2m, _gfn(gfn), e.mfn, PAGE_ORDER_4K,
+                                     p2m_ram_rw, e.a));
+                set_gpfn_from_mfn(mfn_x(e.mfn), gfn);
                 goto out;
             }
         }
-        out = mfn_x(m);
+        out = mfn_x(e.mfn);
     }
  out:
     env_flush(env, d);
-    put_gfn(d, gfn);
+    gfn_unlock(p2m, gfn, 0);
     env_put_domain(env, d);
     return out;
 }
