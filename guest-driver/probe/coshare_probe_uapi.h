@@ -29,4 +29,24 @@ struct coshare_probe_tables {
 
 #define COSHARE_PROBE_TABLES _IOWR('C', 2, struct coshare_probe_tables)
 
+/*
+ * One of Xen's own memory ops on the caller's gfns (a hostile test's):
+ * what a balloon driver, a grant or a device model would do to them.
+ */
+enum coshare_probe_mem {
+	COSHARE_PROBE_MEM_REMOVE,	/* XENMEM_remove_from_physmap(gfn) */
+	COSHARE_PROBE_MEM_DECREASE,	/* XENMEM_decrease_reservation(gfn) */
+	COSHARE_PROBE_MEM_POPULATE,	/* XENMEM_populate_physmap(gfn) */
+	COSHARE_PROBE_MEM_MOVE,		/* XENMEM_add_to_physmap gmfn gfn->gfn2 */
+};
+
+struct coshare_probe_memop {
+	__u32 op;		/* enum coshare_probe_mem */
+	__u32 pad;
+	__u64 gfn, gfn2;
+	__s64 rc;		/* out: the hypercall's result */
+};
+
+#define COSHARE_PROBE_MEMOP _IOWR('C', 3, struct coshare_probe_memop)
+
 #endif

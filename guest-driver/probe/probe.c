@@ -3,9 +3,10 @@
  * coshare_probe.ko - a test-only module for the nested-VM suite: /dev/coshare_probe
  * issues one raw XENMEM_sharing_op from the calling guest, with its buffer
  * copied into kernel memory (or, for hostile tests, the caller's handles
- * left as they are), and lists the kernel's page tables as coshare.ko finds
- * them, so a test can check that none was shared.  coshare.ko itself never
- * exposes raw ops.
+ * left as they are), lists the kernel's page tables as coshare.ko finds
+ * them, so a test can check that none was shared, and issues Xen's own
+ * memory ops on the caller's gfns, for hostile tests.  coshare.ko itself
+ * never exposes raw ops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <xen/xen.h>
+#include <xen/interface/memory.h>
 #include <asm/xen/hypercall.h>
 
 #include "cs_port.h"
@@ -62,6 +64,54 @@ static long cs_probe_tables(struct coshare_probe_tables __user *ut)
 	return ret;
 }
 
+static long cs_probe_memop(struct coshare_probe_memop __user *um)
+{
+	struct coshare_probe_memop m;
+	xen_pfn_t frame;
+
+	if (copy_from_user(&m, um, sizeof(m)))
+		return -EFAULT;
+	frame = m.gfn;
+	switch (m.op) {
+	case COSHARE_PROBE_MEM_REMOVE: {
+		struct xen_remove_from_physmap x = {
+			.domid = DOMID_SELF,
+			.gpfn = m.gfn,
+		};
+
+		m.rc = HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &x);
+		break;
+	}
+	case COSHARE_PROBE_MEM_DECREASE:
+	case COSHARE_PROBE_MEM_POPULATE: {
+		struct xen_memory_reservation r = {
+			.nr_extents = 1,
+			.domid = DOMID_SELF,
+		};
+
+		set_xen_guest_handle(r.extent_start, &frame);
+		m.rc = HYPERVISOR_memory_op(m.op == COSHARE_PROBE_MEM_DECREASE ?
+					    XENMEM_decrease_reservation :
+					    XENMEM_populate_physmap, &r);
+		break;
+	}
+	case COSHARE_PROBE_MEM_MOVE: {
+		struct xen_add_to_physmap x = {
+			.domid = DOMID_SELF,
+			.space = XENMAPSPACE_gmfn,
+			.idx = m.gfn,
+			.gpfn = m.gfn2,
+		};
+
+		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	return copy_to_user(um, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
 static long cs_probe_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -73,6 +123,8 @@ static long cs_probe_ioctl(struct file *file, unsigned int cmd,
 
 	if (cmd == COSHARE_PROBE_TABLES)
 		return cs_probe_tables((void __user *)arg);
+	if (cmd == COSHARE_PROBE_MEMOP)
+		return cs_probe_memop((void __user *)arg);
 	if (cmd != COSHARE_PROBE_OP)
 		return -ENOTTY;
 	if (copy_from_user(&p, uop, sizeof(p)))

@@ -7,7 +7,9 @@
 //   coshare-probe share --pattern P --pages N [--write] [--delay S] [--hold S]
 //   coshare-probe hint --first GFN --count N [--rounds R [--paced]] (own gfns, timed)
 //   coshare-probe hostile --ops N [--seed S]
+//   coshare-probe hostile-memory --rounds N --pattern P [--seed S]
 //   coshare-probe pagetables        (none of the kernel's tables is shared)
+//   coshare-probe kernel-text       (how much of the kernel text is shared)
 //   coshare-probe writers --file F --pages N --seconds S   (every vCPU)
 //   coshare-probe exec-rewrite --file F --pages N --seconds S
 // Every command prints one JSON line (paced hint rounds one more each) and
@@ -20,8 +22,8 @@
 
 #include <xen/xen.h>
 
-#include "coshare.h"
-#include "coshare_probe_uapi.h"
+#include "hostile_memory.h"
+#include "probe_device.h"
 #include "writers.h"
 
 #include <CLI/CLI.hpp>
@@ -33,6 +35,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -44,165 +47,7 @@
 
 namespace {
 
-constexpr size_t kPage = 4096;
-
-// Pages whose guest frames are hinted: populated and locked, so that each
-// stays on the frame /proc/self/pagemap reported.
-class LockedBuffer {
-public:
-    explicit LockedBuffer(size_t bytes)
-        : size_((bytes + kPage - 1) / kPage * kPage)
-    {
-        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED,
-                       -1, 0);
-        if (p == MAP_FAILED)
-            throw std::runtime_error("mmap: " + std::string(strerror(errno)));
-        data_ = static_cast<std::byte*>(p);
-    }
-    ~LockedBuffer() { munmap(data_, size_); }
-    LockedBuffer(const LockedBuffer&) = delete;
-    LockedBuffer& operator=(const LockedBuffer&) = delete;
-
-    std::byte* page(size_t i) { return data_ + i * kPage; }
-    size_t size() const { return size_; }
-
-private:
-    size_t size_;
-    std::byte* data_;
-};
-
-class ProbeDevice {
-public:
-    ProbeDevice() : fd_(open("/dev/coshare_probe", O_RDWR | O_CLOEXEC))
-    {
-        if (fd_ < 0)
-            throw std::runtime_error("/dev/coshare_probe: " +
-                                     std::string(strerror(errno)) +
-                                     " (load coshare_probe.ko in a Xen guest)");
-    }
-    ~ProbeDevice() { close(fd_); }
-    ProbeDevice(const ProbeDevice&) = delete;
-    ProbeDevice& operator=(const ProbeDevice&) = delete;
-
-    // Issues op with buf (entries or stats) copied through the kernel, or
-    // with op's own handles when raw.  Returns the hypercall's result.
-    long op(xen_coshare_op_t& op, void* buf = nullptr, size_t len = 0,
-            bool raw = false) const
-    {
-        coshare_probe_op p{};
-        static_assert(sizeof(p.op) == sizeof(op));
-        memcpy(p.op, &op, sizeof(op));
-        p.buf = reinterpret_cast<uintptr_t>(buf);
-        p.len = static_cast<uint32_t>(len);
-        p.raw = raw;
-        if (ioctl(fd_, COSHARE_PROBE_OP, &p) < 0)
-            throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
-        memcpy(&op, p.op, sizeof(op));
-        return p.rc;
-    }
-
-    // The pfns of the kernel's page tables, as coshare.ko finds them.
-    std::vector<uint64_t> tables() const
-    {
-        std::vector<uint64_t> pfns(1 << 16);
-        coshare_probe_tables t{};
-        t.buf = reinterpret_cast<uintptr_t>(pfns.data());
-        t.max = static_cast<uint32_t>(pfns.size());
-        if (ioctl(fd_, COSHARE_PROBE_TABLES, &t) < 0)
-            throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
-        if (t.count > t.max)
-            throw std::runtime_error("more page tables than the probe reads");
-        pfns.resize(t.count);
-        return pfns;
-    }
-
-private:
-    int fd_;
-};
-
-// The guest frame of a virtual address, from /proc/self/pagemap (root).
-uint64_t gfn_of(const void* va)
-{
-    static const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    uint64_t entry = 0;
-    off_t off = static_cast<off_t>(reinterpret_cast<uintptr_t>(va) / kPage * 8);
-    if (fd < 0 || pread(fd, &entry, 8, off) != 8 || !(entry >> 63))
-        throw std::runtime_error("pagemap: page not present or not root");
-    return entry & ((1ULL << 55) - 1);
-}
-
-xen_coshare_entry_t entry(uint64_t gfn)
-{
-    xen_coshare_entry_t e{};
-    e.gfn = gfn;
-    return e;
-}
-
-void fill(std::byte* page, uint32_t pattern, uint64_t index)
-{
-    std::mt19937_64 rng(pattern * 1000003ULL + index);
-    auto* words = reinterpret_cast<uint64_t*>(page);
-    for (size_t w = 0; w < kPage / 8; ++w)
-        words[w] = rng();
-}
-
-// The op and its buffers travel through coshare_probe.ko, which copies
-// them into kernel memory: plain user memory will do.
-xen_coshare_op_t make_op(uint8_t code)
-{
-    xen_coshare_op_t op{};
-    op.op = code;
-    op.domain = DOMID_SELF;
-    return op;
-}
-
-// Hints gfns as process text (Xen hashes and compares them) in full
-// batches; tallies the per-entry results by name.
-struct HintTally {
-    std::map<std::string, uint64_t> results;
-    long first_error = 0;
-};
-
-HintTally batch_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns,
-                     uint32_t op_code)
-{
-    static const std::array<const char*, 6> names{
-        "pending", "shared", "inserted", "skipped", "error", "done"};
-    static const std::array<const char*, 10> skips{
-        "none", "already", "not_ram", "foreign_shared", "volatile",
-        "need_volatile", "busy", "not_shared", "collisions", "untracked"};
-    std::vector<xen_coshare_entry_t> ents(XEN_COSHARE_BATCH_MAX);
-    HintTally t;
-    for (size_t base = 0; base < gfns.size(); base += XEN_COSHARE_BATCH_MAX) {
-        auto nr = static_cast<uint32_t>(
-            std::min<size_t>(XEN_COSHARE_BATCH_MAX, gfns.size() - base));
-        for (uint32_t i = 0; i < nr; ++i)
-            ents[i] = entry(gfns[base + i]);
-        auto op = make_op(op_code);
-        if (op_code == XENMEM_sharing_op_coshare_hint)
-            op.u.batch.hint_class = XEN_COSHARE_CLASS_PROCESS_TEXT;
-        op.u.batch.nr = nr;
-        if (long rc = pc.op(op, ents.data(), nr * sizeof(ents[0])); rc) {
-            t.first_error = t.first_error ? t.first_error : rc;
-            continue;
-        }
-        for (uint32_t i = 0; i < nr; ++i) {
-            auto r = ents[i].result;
-            t.results[r < names.size() ? names[r] : "bad"]++;
-            auto why = static_cast<uint32_t>(ents[i].error);
-            if (r == XEN_COSHARE_RES_SKIPPED)
-                t.results[std::string("skipped_") +
-                          (why < skips.size() ? skips[why] : "bad")]++;
-        }
-    }
-    return t;
-}
-
-HintTally hint_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& gfns)
-{
-    return batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_hint);
-}
+using namespace coshare::vm;
 
 int cmd_version(const ProbeDevice& pc)
 {
@@ -216,8 +61,10 @@ int cmd_version(const ProbeDevice& pc)
                ? 0 : 1;
 }
 
+bool wait_for_line(std::istream& in);
+
 int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
-              unsigned delay, unsigned hold)
+              unsigned delay, unsigned hold, bool wait_line)
 {
     LockedBuffer data(pages * kPage);
     for (size_t i = 0; i < pages; ++i)
@@ -235,6 +82,13 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
                                     {"results", results}}.dump()
                   << std::endl;
         std::this_thread::sleep_for(std::chrono::seconds(delay));
+    }
+    if (wait_line) {
+        std::cout << nlohmann::json{{"phase", "waiting"}, {"rc", first_error},
+                                    {"results", results}}.dump()
+                  << std::endl;
+        if (!wait_for_line(std::cin))
+            throw std::runtime_error("stdin closed before the line came");
     }
 
     // Copy-on-write: every page must still read back as written.
@@ -329,6 +183,8 @@ int cmd_hint(const ProbeDevice& pc, uint64_t first, uint64_t count,
 int cmd_pagetables(const ProbeDevice& pc)
 {
     auto pfns = pc.tables();
+    std::sort(pfns.begin(), pfns.end());
+    pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
     HintTally t = batch_gfns(pc, pfns, XENMEM_sharing_op_coshare_unhint);
     uint64_t shared = t.results.contains("done") ? t.results.at("done") : 0;
     std::cout << nlohmann::json{{"tables", pfns.size()}, {"shared", shared},
@@ -336,6 +192,44 @@ int cmd_pagetables(const ProbeDevice& pc)
                                 {"results", t.results}}.dump()
               << std::endl;
     return t.first_error == 0 && shared == 0 && !pfns.empty() ? 0 : 1;
+}
+
+// The kernel text's pfns, from /proc/iomem's "Kernel code" (root reads the
+// real addresses).
+std::vector<uint64_t> kernel_text_pfns()
+{
+    std::ifstream iomem("/proc/iomem");
+    for (std::string line; std::getline(iomem, line);) {
+        if (line.find(" : Kernel code") == std::string::npos)
+            continue;
+        uint64_t start = std::stoull(line, nullptr, 16);
+        uint64_t end = std::stoull(line.substr(line.find('-') + 1), nullptr, 16);
+        std::vector<uint64_t> pfns;
+        for (uint64_t pfn = (start + kPage - 1) / kPage; pfn < (end + 1) / kPage; ++pfn)
+            pfns.push_back(pfn);
+        return pfns;
+    }
+    throw std::runtime_error("/proc/iomem has no \"Kernel code\" (not root?)");
+}
+
+// How much of the kernel text is shared now: hinted again as kernel text,
+// a shared page is "already" shared, and a page equal to another guest's
+// is merged on the spot.  Neither changes what the guest sees.
+int cmd_kernel_text(const ProbeDevice& pc)
+{
+    auto pfns = kernel_text_pfns();
+    HintTally t = hint_gfns(pc, pfns, XEN_COSHARE_CLASS_KERNEL_TEXT);
+    auto get = [&](const char* k) {
+        return t.results.contains(k) ? t.results.at(k) : uint64_t{0};
+    };
+    uint64_t shared = get("skipped_already");
+    std::cout << nlohmann::json{{"pages", pfns.size()},
+                                {"text_shared", shared},
+                                {"text_merged_now", get("shared")},
+                                {"rc", t.first_error},
+                                {"results", t.results}}.dump()
+              << std::endl;
+    return t.first_error == 0 ? 0 : 1;
 }
 
 // Random malformed and foreign ops: each must fail with the errno the ABI
@@ -479,6 +373,9 @@ int main(int argc, char** argv)
     share->add_option("--hold", hold, "seconds to keep the pages afterwards");
     unsigned delay = 0;
     share->add_option("--delay", delay, "seconds between hinting and writing");
+    bool wait_line = false;
+    share->add_flag("--wait-line", wait_line,
+                    "then wait for a line on stdin (dom0 types it)");
     uint64_t first = 0, count = 0;
     auto* hint = app.add_subcommand("hint", "hint a range of own gfns, timed");
     hint->add_option("--first", first, "first gfn")->required();
@@ -497,8 +394,22 @@ int main(int argc, char** argv)
     auto* hostile = app.add_subcommand("hostile", "malformed and foreign ops");
     hostile->add_option("--ops", ops, "ops to issue")->capture_default_str();
     hostile->add_option("--seed", seed, "random seed")->capture_default_str();
+    coshare::vm::HostileMemory hm;
+    auto* hostile_memory = app.add_subcommand(
+        "hostile-memory", "attack through Xen's memory ops, on two vCPUs");
+    hostile_memory->add_option("--rounds", hm.rounds, "memory ops")
+        ->capture_default_str();
+    hostile_memory->add_option("--pattern", hm.pattern,
+                               "content seed another guest holds too")
+        ->capture_default_str();
+    hostile_memory->add_option("--pages", hm.pages, "pages attacked")
+        ->check(CLI::Range(size_t{2}, size_t{1} << 16))->capture_default_str();
+    hostile_memory->add_option("--seed", hm.seed, "random seed")
+        ->capture_default_str();
     app.add_subcommand("pagetables",
                        "unhint the kernel's page tables: none may be shared");
+    app.add_subcommand("kernel-text",
+                       "how many kernel text pages are shared (hinted again)");
     coshare::vm::WriteLoad load;
     auto add_load = [&](CLI::App* c) {
         c->add_option("--file", load.file, "file to create (in a tmpfs)")
@@ -526,10 +437,14 @@ int main(int argc, char** argv)
         ProbeDevice pc;
         if (app.got_subcommand("pagetables"))
             return cmd_pagetables(pc);
+        if (app.got_subcommand("kernel-text"))
+            return cmd_kernel_text(pc);
+        if (*hostile_memory)
+            return coshare::vm::run_hostile_memory(pc, hm);
         if (*version)
             return cmd_version(pc);
         if (*share)
-            return cmd_share(pc, pattern, pages, write, delay, hold);
+            return cmd_share(pc, pattern, pages, write, delay, hold, wait_line);
         if (*hint)
             return cmd_hint(pc, first, count, rounds, paced);
         return cmd_hostile(pc, ops, seed);

@@ -12,13 +12,18 @@
 #    coshare.role=modules: modules loaded and unloaded in a loop (module
 #    text is hinted, then freed and reused; test_static_keys patches text).
 # At the end: none of the kernel's page tables may be shared.
+# The hostile phase instead: coshare.role=hostile attacks through Xen's own
+# memory ops on two vCPUs (coshare-probe hostile-memory, coshare.rounds=N);
+# coshare.role=partner holds the same content, and once dom0 types a line
+# on its console writes and checks every page of it.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
-seconds=120 role=none
+seconds=120 role=none rounds=20000
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     coshare.seconds=*) seconds=${arg#*=};;
     coshare.role=*) role=${arg#*=};;
+    coshare.rounds=*) rounds=${arg#*=};;
     esac
 done
 
@@ -40,6 +45,21 @@ while [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
 done
 say "step=start vcpus=$(nproc) seconds=$seconds role=$role"
 
+case "$role" in
+hostile)
+    say "step=hostile-memory $(/coshare/coshare-probe hostile-memory --rounds "$rounds" --pattern 7 --pages 512)"
+    touch /tmp/done
+    say "step=end"
+    exit 0;;
+partner)
+    stty -F /dev/hvc0 -echo 2>/dev/null     # dom0's line stays off the log
+    /coshare/coshare-probe share --pattern 7 --pages 512 --write --wait-line \
+        < /dev/hvc0 | while read -r l; do say "step=partner $l"; done
+    touch /tmp/done
+    say "step=end"
+    exit 0;;
+esac
+
 /coshare/coshare-probe writers --file /tmp/shared.dat --pages 2048 \
     --seconds "$seconds" > /tmp/writers.json 2>&1 &
 writers=$!
@@ -52,6 +72,9 @@ ftrace_rounds() {
     T=/sys/kernel/tracing
     mount -t tracefs nodev $T 2>/dev/null
     [ -w $T/current_tracer ] || { say "step=ftrace error=no-tracefs"; return; }
+    # Kernel text pages shared now (coshare-probe hints them again).
+    text() { /coshare/coshare-probe kernel-text; }
+    say "step=text-before $(text)"
     r=0
     while [ "$(date +%s)" -lt "$end" ]; do
         f0=$(cat $S/cow_faults)
@@ -60,12 +83,10 @@ ftrace_rounds() {
         echo function > $T/current_tracer || { say "step=ftrace error=tracer"; return; }
         sleep 1
         echo nop > $T/current_tracer
-        s0=$(cat $S/shared_kernel_text) h0=$(cat $S/hinted_kernel_text)
-        i0=$(cat $S/inserted_kernel_text) f1=$(cat $S/cow_faults)
+        s0=$(cat $S/shared_kernel_text) f1=$(cat $S/cow_faults)
         sleep 12     # coshare.ko hints kernel text again every 5 s
         say "step=ftrace round=$r reshared=$(($(cat $S/shared_kernel_text) - s0))" \
-            "hinted=$(($(cat $S/hinted_kernel_text) - h0))" \
-            "inserted=$(($(cat $S/inserted_kernel_text) - i0)) faults=$((f1 - f0))"
+            "faults=$((f1 - f0)) $(text)"
         r=$((r + 1))
     done
 }
