@@ -21,6 +21,7 @@
 #include "coshare.h"
 
 #define CS_REFILL_CHUNK 64		/* pages registered per hypercall */
+#define CS_POOL_KEEP_AVAILABLE 8	/* refills leave 1/8 of RAM available */
 #define CS_REFILL_BACKOFF_MS 5000	/* after a refill that did not gain */
 #define CS_REFILL_MAX_REFUSED 4096	/* refused pages held by one refill */
 
@@ -127,9 +128,14 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 }
 
 /*
- * Tops the pool up to floor + slack (+ deficit), a chunk at a time.  When
- * the host is short of memory, the free pages this takes may be shared
- * zero pages whose first write is itself paid from the pool: then
+ * Tops the pool up to floor + slack (+ deficit), a chunk at a time, while
+ * the guest keeps 1/CS_POOL_KEEP_AVAILABLE of its RAM available: the floor
+ * grows with the bonus, which for a guest that shares most of its memory
+ * is more than the guest can give, and the pool never shrinks below it.
+ * A pool that stops short only means fewer merges (the hypervisor refuses
+ * what it does not cover, under repayment), never an out-of-memory guest.
+ * When the host is short of memory, the free pages this takes may be
+ * shared zero pages whose first write is itself paid from the pool: then
  * refilling only drains the guest, so it stops and waits
  * CS_REFILL_BACKOFF_MS.  Refused pages are held until the end, up to
  * CS_REFILL_MAX_REFUSED, and then freed.
@@ -144,7 +150,9 @@ static void cs_volatile_refill(void)
 	if (time_before(jiffies, cs->refill_after))
 		return;
 	while ((want = cs_vfifo_want(&cs->fifo,
-				     cs->knob[CS_KNOB_FIFO_SLACK]))) {
+				     cs->knob[CS_KNOB_FIFO_SLACK])) &&
+	       si_mem_available() >
+	       totalram_pages() / CS_POOL_KEEP_AVAILABLE) {
 		u64 before = cs->fifo.reclaimed;
 		u32 n = min_t(u32, want, CS_REFILL_CHUNK), added, allocated;
 

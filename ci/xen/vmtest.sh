@@ -35,6 +35,7 @@ esac
 [ $# -gt 0 ] && tests=("$@")
 
 xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
+xen_debug=$(bash "$ROOT/hyp-iface/xen/build-xen.sh" --debug)
 qemu=$(bash "$CI_XEN/build-qemu.sh")
 kver=$(host_kver)          # the kernel the guests boot
 say "building coshare.ko against $kver"
@@ -61,10 +62,12 @@ for m in lib/test_static_key_base lib/test_static_keys fs/binfmt_misc \
     mods+=(--guest-add "$ko:/coshare/mods/$(basename "$ko")")
 done
 
-# Each test: the hypervisor it needs and the script its guests run.
+# Each test: the hypervisor it needs and the script its guests run.  The
+# tests that attack Xen run the debug build (ASSERTs and lock checks on).
 xen_for() {
     case "$1" in
     module-refusals|tcg-baseline) bash "$CI_XEN/get-stock-xen.sh";;
+    coshare-smoke|smp-guests) echo "$xen_debug";;
     *) echo "$xen";;
     esac
 }

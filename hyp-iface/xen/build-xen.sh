@@ -11,16 +11,20 @@ HERE=$ROOT/hyp-iface/xen
 BUILD=${BUILD:-$ROOT/build}
 OUT=$BUILD/xen
 
+flavor=release
 case "${1:-}" in
 -h|--help)
     cat <<EOT
-usage: hyp-iface/xen/build-xen.sh
+usage: hyp-iface/xen/build-xen.sh [--debug]
   Builds \$BUILD/xen/xen-coshare (BUILD defaults to $ROOT/build): Debian's
   Xen 4.17.5 source (ci/xen/get-xen-source.sh), the series in
   hyp-iface/xen/patches with the generated engine import as patch 0002,
   Kconfig from hyp-iface/xen/coshare.config.  Prints the binary's path.
+  --debug  the same with CONFIG_DEBUG=y (ASSERTs, lock checks):
+           \$BUILD/xen/xen-coshare-debug
 EOT
     exit 0;;
+--debug) flavor=debug;;
 "") ;;
 *) echo "build-xen: unknown argument '$1' (see --help)" >&2; exit 1;;
 esac
@@ -32,20 +36,24 @@ inputs=$( (cd "$ROOT" && ls hyp-iface/xen/build-xen.sh hyp-iface/xen/coshare.con
     hyp-iface/xen/import-message.txt hyp-iface/xen/patches/*.patch \
     hyp-iface/engine/*.[ch] hyp-iface/include/public/coshare.h &&
     find hyp-iface/xen/tree -type f) | sort)
-hash=$(cd "$ROOT" && cat $inputs | sha256sum | cut -c1-16)
-bin=$OUT/xen-coshare-$hash
+hash=$(cd "$ROOT" && { cat $inputs; echo "$flavor"; } | sha256sum | cut -c1-16)
+suffix=
+[ "$flavor" = release ] || suffix=-$flavor
+name=xen-coshare$suffix
+bin=$OUT/$name-$hash
 if [ -f "$bin" ]; then
-    ln -sfn "$(basename "$bin")" "$OUT/xen-coshare"
-    say "up to date ($hash)"
-    echo "$OUT/xen-coshare"
+    ln -sfn "$(basename "$bin")" "$OUT/$name"
+    say "up to date ($flavor, $hash)"
+    echo "$OUT/$name"
     exit 0
 fi
 
 src=$(bash "$ROOT/ci/xen/get-xen-source.sh")
 mkdir -p "$OUT"
-work=$OUT/work
+work=$OUT/work$suffix
+series=$OUT/series$suffix
 say "assembling the series on $(basename "$src")"
-rm -rf "$work" "$OUT/series"
+rm -rf "$work" "$series"
 cp -a "$src" "$work"
 cd "$work"
 git_ init -q -b assembled
@@ -64,17 +72,18 @@ for p in "$HERE"/patches/*.patch; do
     case "$(basename "$p")" in 0001-*) continue;; esac
     git_ am -q "$p"
 done
-git_ format-patch -q --zero-commit --no-signature -o "$OUT/series" baseline..HEAD
+git_ format-patch -q --zero-commit --no-signature -o "$series" baseline..HEAD
 
 say "applying the exported series to a pristine tree"
 git_ checkout -q -B build baseline
-git_ am -q "$OUT"/series/*.patch
+git_ am -q "$series"/*.patch
 git diff --quiet assembled build -- || { say "exported series differs from the assembled tree"; exit 1; }
 
 say "configuring (defconfig + coshare.config)"
 cd xen
 make -s defconfig >/dev/null
 cat "$HERE/coshare.config" >> .config
+[ "$flavor" = release ] || echo CONFIG_DEBUG=y >> .config
 make -s olddefconfig >/dev/null
 while read -r line; do
     case "$line" in CONFIG_*) grep -qx "$line" .config ||
@@ -82,12 +91,13 @@ while read -r line; do
     esac
 done < "$HERE/coshare.config"
 
-say "building the hypervisor (about 2 minutes on 2 cores)"
+say "building the $flavor hypervisor (about 2 minutes on 2 cores)"
 start=$SECONDS
-make -j"$(nproc)" XEN_VENDORVERSION=-coshare > "$OUT/build.log" 2>&1 ||
-    { tail -30 "$OUT/build.log" >&2; say "build failed, log: $OUT/build.log"; exit 1; }
+log=$OUT/build-$flavor.log
+make -j"$(nproc)" XEN_VENDORVERSION=-coshare > "$log" 2>&1 ||
+    { tail -30 "$log" >&2; say "build failed, log: $log"; exit 1; }
 cp xen "$bin.tmp"
 mv "$bin.tmp" "$bin"
-ln -sfn "$(basename "$bin")" "$OUT/xen-coshare"
+ln -sfn "$(basename "$bin")" "$OUT/$name"
 say "built in $((SECONDS - start)) s: $bin"
-echo "$OUT/xen-coshare"
+echo "$OUT/$name"

@@ -139,6 +139,14 @@ std::string run_ops(const uint8_t* data, size_t size)
             g.domain = d;
             g.u.group.group = 1 + in.byte() % 2;
             host.op(0, true, g);
+            // Stats: dom0's of the domain or the host, the guest's own.
+            xen_coshare_op_t st{};
+            st.op = XENMEM_sharing_op_coshare_stats;
+            st.domain = in.byte() & 1 ? d : DOMID_SELF;
+            st.u.stats.flags = in.byte() & XEN_COSHARE_STATS_GLOBAL;
+            xen_coshare_stats_t out{};
+            host.op(in.byte() & 1 ? 0 : d, st.domain != DOMID_SELF, st,
+                    nullptr, &out);
             break;
         }
         case 6: {   // unhint

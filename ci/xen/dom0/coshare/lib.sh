@@ -138,10 +138,13 @@ diagnose() {
     echo "----- xl dmesg (tail) -----"; xl dmesg 2>&1 | tail -n 30
     for f in "$CONSOLE_DIR"/guest-*.log; do
         [ -e "$f" ] || continue
-        # A kernel oops or panic: its first lines say what happened.
-        if grep -aqE "Oops|BUG:|panic|general protection" "$f"; then
-            echo "----- $(basename "$f") (from the first oops) -----"
-            sed -n '/Oops\|BUG:\|panic\|general protection/,$p' "$f" | head -n 80
+        # A kernel oops or panic: its first lines say what happened, and
+        # the lines before (an out-of-memory report) why.
+        first=$(grep -anE "Oops|BUG:|panic|general protection|invoked oom-killer" "$f" |
+                head -n 1 | cut -d: -f1)
+        if [ -n "$first" ]; then
+            echo "----- $(basename "$f") (from 40 lines before the first oops) -----"
+            tail -n +$((first > 40 ? first - 40 : 1)) "$f" | head -n 160
         else
             echo "----- $(basename "$f") (tail) -----"; tail -n 15 "$f"
         fi
