@@ -13,12 +13,12 @@
 #   make xen         Debian's Xen 4.17 with coshare's patch series
 #   make vmtest      patched Xen, dom0 and PVH guests under QEMU TCG
 #   make bench       benchmarks: ratios measured in one run, and real KSM
-#   make fuzz        a longer libFuzzer run (FUZZ_SECONDS, default 300)
+#   make fuzz        a long libFuzzer run (FUZZ_RUNS, default 10 million)
 #   make clean
 
 BUILD        ?= build
 JOBS         ?= $(shell nproc)
-FUZZ_SECONDS ?= 300
+FUZZ_RUNS    ?= 10000000
 CMAKE_SRC    := userspace-test
 
 .PHONY: all deps sanitize tsan demo demo-sim test module module-test xen vmtest vmtest-storm vmtest-hetero vmtest-overcommit vmtest-baseline bench fuzz clean
@@ -85,10 +85,13 @@ bench: all
 	    $(BUILD)/release/coshare_bench
 	$(BUILD)/release/coshare_ksm_compare --json $(BUILD)/ksm-results.json
 
+# From the corpus kept in the repository (copied into the build directory,
+# where libFuzzer adds what it finds).
 fuzz: sanitize
 	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/sanitize/coshare_fuzz -max_total_time=$(FUZZ_SECONDS) \
-	    $(BUILD)/fuzz-corpus
+	cp -n userspace-test/fuzz/corpus/* $(BUILD)/fuzz-corpus/
+	$(BUILD)/sanitize/coshare_fuzz -runs=$(FUZZ_RUNS) -rss_limit_mb=4096 \
+	    -print_final_stats=1 $(BUILD)/fuzz-corpus
 
 clean:
 	rm -rf $(BUILD)

@@ -91,32 +91,37 @@ static int cs_protect(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
     return 0;
 }
 
-/*
- * The protected page goes back to the domain, writable, and its frame is
- * forgotten: the p2m changes first, so no p2m entry ever maps a shared
- * frame the engine no longer knows.  rc (or -EBUSY) if it cannot be: then
- * the frame stays, a duplicate at worst, never wrong.
- */
-static int cs_unprotect(struct cs_engine *e, struct cs_domain *d,
-                        uint64_t gfn, cs_mfn_t mfn, uint32_t own, int rc)
-{
-    if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
-        return rc ?: -EBUSY;
-    cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
-    return rc;
-}
-
-/* Moves frame fid to the index chain of hash, with its zero flag. */
-static void cs_frame_rekey(struct cs_engine *e, uint32_t fid, uint64_t hash,
-                           bool zero)
+/* Frame fid, read now, goes in the index under hash, with its zero flag. */
+static void cs_frame_key(struct cs_engine *e, uint32_t fid, uint64_t hash,
+                         bool zero)
 {
     struct cs_frame *f = cs_frame(e, fid);
 
-    cs_lh_remove(e, &e->index, fid);
+    if ( !(f->flags & CS_FRAME_UNINDEXED) )
+        cs_lh_remove(e, &e->index, fid);
     f->hash_lo = (uint32_t)hash;
     f->hash_hi = (uint32_t)(hash >> 32);
     f->flags = zero ? CS_FRAME_ZERO : 0;
     cs_lh_insert(e, &e->index, fid);
+}
+
+/*
+ * The protected page goes back to the domain, writable, and its frame is
+ * forgotten: the p2m changes first, so no p2m entry ever maps a shared
+ * frame the engine no longer knows.  rc (or -EBUSY) if it cannot be: then
+ * the frame stays, keyed by the content read, a duplicate at worst.
+ */
+static int cs_unprotect(struct cs_engine *e, struct cs_domain *d,
+                        uint64_t gfn, cs_mfn_t mfn, uint32_t own,
+                        uint64_t hash, bool zero, int rc)
+{
+    if ( cs_env_p2m_private(e->env, d->domid, gfn, mfn) )
+    {
+        cs_frame_key(e, own, hash, zero);
+        return rc ?: -EBUSY;
+    }
+    cs_rmap_del(e, own, cs_mapping_find(e, d->slot, gfn));
+    return rc;
 }
 
 /*
@@ -164,11 +169,11 @@ static int cs_hint_free(struct cs_engine *e, struct cs_domain *d,
 }
 
 /*
- * A page with content: protected in place as a new frame (keyed by a
- * placeholder until its content is stable), then read, keyed, and merged
- * into an equal frame if the group has one.  The p2m moves to that frame
- * before the engine forgets the page's own, so the gfn always maps a
- * tagged frame.
+ * A page with content: protected in place as a new frame (out of the index
+ * until its content is stable), then read, and merged into an equal frame
+ * if the group has one, or keyed and indexed itself.  The p2m moves to
+ * that frame before the engine forgets the page's own, so the gfn always
+ * maps a tagged frame.
  */
 static int cs_hint_content(struct cs_engine *e, struct cs_domain *d,
                            unsigned int cls, xen_coshare_entry_t *ent,
@@ -180,7 +185,7 @@ static int cs_hint_content(struct cs_engine *e, struct cs_domain *d,
     void *va;
     int rc;
 
-    rc = cs_protect(e, d, gfn, mfn, 0, 0, &own);
+    rc = cs_protect(e, d, gfn, mfn, 0, CS_FRAME_UNINDEXED, &own);
     if ( rc )
         return rc;
 
@@ -190,10 +195,10 @@ static int cs_hint_content(struct cs_engine *e, struct cs_domain *d,
     hash = zero ? e->zero_hash : cs_content_hash(e, va);
     match = cs_index_match(e, d, hash, zero ? NULL : va, own);
     cs_env_frame_unmap(e->env, va);
-    cs_frame_rekey(e, own, hash, zero);
 
     if ( match == CS_NIL )
     {
+        cs_frame_key(e, own, hash, zero);
         ent->result = XEN_COSHARE_RES_INSERTED;
         CS_COUNT(e, d, inserted[cls]);
         return 0;
@@ -206,15 +211,15 @@ static int cs_hint_content(struct cs_engine *e, struct cs_domain *d,
      */
     if ( match == CS_TOO_MANY_COLLISIONS )
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_COLLISIONS),
-               cs_unprotect(e, d, gfn, mfn, own, 0);
+               cs_unprotect(e, d, gfn, mfn, own, hash, zero, 0);
     if ( !cs_repay_covers(d, 1) )
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE),
-               cs_unprotect(e, d, gfn, mfn, own, 0);
+               cs_unprotect(e, d, gfn, mfn, own, hash, zero, 0);
 
     rc = cs_env_p2m_share(e->env, d->domid, gfn, mfn,
                           cs_frame_mfn(cs_frame(e, match)));
     if ( rc )
-        return cs_unprotect(e, d, gfn, mfn, own, rc);
+        return cs_unprotect(e, d, gfn, mfn, own, hash, zero, rc);
     cs_env_frame_free(e->env,
                       cs_rmap_move_lone(e, own, match,
                                         cs_mapping_find(e, d->slot, gfn)));

@@ -62,6 +62,7 @@ struct cs_lhash {
 /* ---- records ----------------------------------------------------------- */
 
 #define CS_FRAME_ZERO     0x01      /* content is all zero */
+#define CS_FRAME_UNINDEXED 0x02     /* protected, not yet read: no key */
 
 struct cs_frame {
     uint32_t hash_lo, hash_hi;  /* content hash (masked) */

@@ -31,7 +31,8 @@ int cs_frame_new(struct cs_engine *e, cs_mfn_t mfn, uint64_t hash,
         cs_slab_put(&e->frames, fid);   /* cannot be told apart: not shared */
         return -ENOSPC;
     }
-    cs_lh_insert(e, &e->index, fid);
+    if ( !(flags & CS_FRAME_UNINDEXED) )
+        cs_lh_insert(e, &e->index, fid);
     *out = fid;
     return 0;
 }
@@ -40,7 +41,8 @@ cs_mfn_t cs_frame_drop(struct cs_engine *e, uint32_t fid)
 {
     cs_mfn_t mfn = cs_frame_mfn(cs_frame(e, fid));
 
-    cs_lh_remove(e, &e->index, fid);
+    if ( !(cs_frame(e, fid)->flags & CS_FRAME_UNINDEXED) )
+        cs_lh_remove(e, &e->index, fid);
     cs_env_frame_set_tag(e->env, mfn, CS_NIL);
     cs_slab_put(&e->frames, fid);
     return mfn;
