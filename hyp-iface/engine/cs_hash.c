@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cs_hash.c - page content hash.  Each 16-byte block, keyed by its
- * position and the seed, goes through one 64x64->128-bit multiply whose
- * halves are folded (an NH-style universal hash); two independent sums
- * keep the multiplier busy, so the hash runs near memory bandwidth in
- * scalar code.  It is a filter, not a proof: equal hashes are always
- * confirmed by a full compare before pages share.  Hypervisors pass a
- * secret per-boot seed so that guests cannot aim collisions.
+ * cs_hash.c - page content hash.  Each 16-byte block goes through one
+ * 64x64->128-bit multiply whose halves are folded (an NH-style hash); both
+ * multiplicands are the block's words XORed with keys drawn from the seed,
+ * which step with the block's position, so no word can zero a product (or
+ * otherwise drop out) without the key.  Two independent sums keep the
+ * multiplier busy, so the hash runs near memory bandwidth in scalar code.
+ * It is a filter, not a proof: equal hashes are always confirmed by a full
+ * compare before pages share.  Hypervisors pass a secret per-boot seed so
+ * that guests cannot aim collisions.
  */
 #include "cs_hash.h"
 
@@ -26,14 +28,19 @@ static inline uint64_t cs_mum(uint64_t a, uint64_t b)
 uint64_t cs_hash_page_seeded(const void *page, uint64_t seed)
 {
     const uint64_t *w = page;
-    uint64_t a = seed, b = ~seed, pos = seed ^ CS_K0;
+    uint64_t a = seed, b = ~seed;
+    uint64_t k0 = cs_mix64(seed ^ CS_K0), k1 = cs_mix64(seed ^ CS_K1);
+    uint64_t k2 = cs_mix64(seed ^ CS_K2), k3 = cs_mix64(seed ^ CS_K3);
     unsigned int i;
 
     for ( i = 0; i < 4096 / 8; i += 4 )
     {
-        a += cs_mum(w[i] ^ pos, w[i + 1] ^ CS_K1);
-        b += cs_mum(w[i + 2] ^ pos ^ CS_K2, w[i + 3] ^ CS_K3);
-        pos += CS_KP;
+        a += cs_mum(w[i] ^ k0, w[i + 1] ^ k1);
+        b += cs_mum(w[i + 2] ^ k2, w[i + 3] ^ k3);
+        k0 += CS_KP;
+        k1 += CS_KP;
+        k2 += CS_KP;
+        k3 += CS_KP;
     }
     return cs_mix64(a ^ ((b << 32) | (b >> 32)) ^ seed);
 }
