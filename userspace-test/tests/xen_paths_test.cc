@@ -17,12 +17,6 @@ protected:
         add_enabled_guest(1, 16);
         add_enabled_guest(2, 16);
     }
-    void TearDown() override
-    {
-        auto crashes = host().xen_crashes();
-        EXPECT_TRUE(crashes.empty()) << crashes.front();
-        HostTest::TearDown();
-    }
     // Content X at gfn of both guests, merged: guest 1 owns the frame
     // (unless an earlier gfn of its own holds X already).
     void share_both(uint64_t gfn, uint64_t content)

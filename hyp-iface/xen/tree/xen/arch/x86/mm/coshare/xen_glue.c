@@ -68,30 +68,36 @@ int coshare_unshare_nowait(struct domain *d, unsigned long gfn)
     return cs_unshare_nowait(engine, d->domain_id, gfn);
 }
 
-int coshare_unshare_fault(struct domain *d, unsigned long gfn)
+/*
+ * Whether gfn of d maps a coshare frame now (1), a stock mem_sharing one
+ * (-ENOENT), or no shared frame at all (0), read without the p2m lock: the
+ * engine checks again under its own locks.
+ */
+static int gfn_maps_coshare(struct domain *d, unsigned long gfn)
 {
     p2m_type_t t;
-    mfn_t mfn;
+    mfn_t mfn = get_gfn_query_unlocked(d, gfn, &t);
+
+    if ( !p2m_is_shared(t) )
+        return 0;
+    return coshare_is_frame(mfn) ? 1 : -ENOENT;
+}
+
+int coshare_unshare_fault(struct domain *d, unsigned long gfn)
+{
+    int rc;
 
     if ( !engine )
         return -ENOENT;
-    mfn = get_gfn_query_unlocked(d, gfn, &t);
-    if ( !p2m_is_shared(t) )
-        return 0;               /* someone unshared it already */
-    if ( !coshare_is_frame(mfn) )
-        return -ENOENT;
+    rc = gfn_maps_coshare(d, gfn);
+    if ( rc <= 0 )
+        return rc;              /* 0: someone unshared it already */
     return cs_unshare(engine, d->domain_id, gfn);
 }
 
 int coshare_remove_page(struct domain *d, unsigned long gfn)
 {
-    p2m_type_t t;
-    mfn_t mfn;
-
-    if ( !engine )
-        return -ENOENT;
-    mfn = get_gfn_query_unlocked(d, gfn, &t);
-    if ( !p2m_is_shared(t) || !coshare_is_frame(mfn) )
+    if ( !engine || gfn_maps_coshare(d, gfn) <= 0 )
         return -ENOENT;
     /* Under d's p2m lock (add_to_physmap's) the engine is only tried. */
     if ( p2m_locked_by_me(p2m_get_hostp2m(d)) )
