@@ -28,7 +28,11 @@ usage: ci/xen/vmtest.sh [TEST...]
   Runs the nested-VM tests (default: ${tests[*]}) against the patched Xen
   from hyp-iface/xen/build-xen.sh (module-refusals: Debian's stock Xen).
   Logs: \$BUILD/vm/logs/TEST.log.  COSHARE_MONITOR_PORT=P gives QEMU a
-  monitor on 127.0.0.1:P, for ci/xen/profile-xen.sh.
+  monitor on 127.0.0.1:P, for ci/xen/profile-xen.sh.  COSHARE_TCG_THREAD=
+  single|multi runs QEMU's CPUs on one host thread or one each (default:
+  single for smp-guests, multi for the others).  smp-control, not in the
+  default list, is smp-guests' workload with coshare idle: what the
+  emulator alone loses.
 EOT
     exit 0;;
 esac
@@ -67,7 +71,7 @@ done
 xen_for() {
     case "$1" in
     module-refusals|tcg-baseline) bash "$CI_XEN/get-stock-xen.sh";;
-    coshare-smoke|smp-guests) echo "$xen_debug";;
+    coshare-smoke|smp-guests|smp-control) echo "$xen_debug";;
     *) echo "$xen";;
     esac
 }
@@ -78,8 +82,20 @@ guest_script_for() {
     overcommit-storm) echo fill-guest;;
     tcg-baseline) echo churn-guest;;
     stock-vs-hint) echo hint-guest;;
-    smp-guests) echo smp-guest;;
+    smp-guests|smp-control) echo smp-guest;;
     *) echo coshare-guest;;
+    esac
+}
+# QEMU's TCG threads (COSHARE_TCG_THREAD=single|multi overrides).
+# smp-guests runs under one host thread: multi-threaded TCG ran a CPU on
+# stale code after another CPU rewrote it (ftrace's int3 patching), and
+# lost guests and dom0's timers with coshare idle too (smp-control, its
+# control; docs/results.md).
+tcg_thread_for() {
+    [ -z "${COSHARE_TCG_THREAD:-}" ] || { echo "$COSHARE_TCG_THREAD"; return; }
+    case "$1" in
+    smp-guests) echo single;;
+    *) echo multi;;
     esac
 }
 guests_for() {   # sizes QEMU's memory
@@ -135,7 +151,7 @@ run_test() {  # TEST
     mem=$(mem_for "$t")
     [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
-        --qemu "$qemu" \
+        --qemu "$qemu" --tcg-thread "$(tcg_thread_for "$t")" \
         --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
         ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \

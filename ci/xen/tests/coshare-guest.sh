@@ -40,6 +40,15 @@ case "$COSHARE_NAME" in
 g1|g1*)
     /coshare/coshare-probe share --pattern 7 --pages 2048 --hold 100000 |
         while read -r l; do say "step=share $l"; done &
+    # dom0 balloons g1 later. Unscrubbed, the free pages given back are
+    # still shared when Xen takes them (scrubbing would unshare each first).
+    B=/sys/devices/system/xen_memory/xen_memory0
+    echo 0 > $B/scrub_pages
+    (last=; while :; do
+        kb=$(cat $B/info/current_kb)
+        [ "$kb" = "$last" ] || say "step=balloon current_kb=$kb MiB"
+        last=$kb; sleep 1
+    done) &
     ;;
 g3|g3*)
     # Shares the pattern with g1, waits while dom0 uses up the host's free

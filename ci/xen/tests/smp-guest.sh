@@ -16,14 +16,16 @@
 # memory ops on two vCPUs (coshare-probe hostile-memory, coshare.rounds=N);
 # coshare.role=partner holds the same content, and once dom0 types a line
 # on its console writes and checks every page of it.
+# coshare.hint=0 (smp-control.sh) loads coshare.ko but leaves it idle.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
-seconds=120 role=none rounds=20000
+seconds=120 role=none rounds=20000 hint=1
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
     coshare.seconds=*) seconds=${arg#*=};;
     coshare.role=*) role=${arg#*=};;
     coshare.rounds=*) rounds=${arg#*=};;
+    coshare.hint=*) hint=${arg#*=};;
     esac
 done
 
@@ -38,9 +40,9 @@ while [ ! -e /tmp/done ]; do
     sleep 10
 done &
 echo 20 > $S/sleep_millisecs
-echo 1 > $S/run
+[ "$hint" = 0 ] || echo 1 > $S/run
 i=0
-while [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
+while [ "$hint" != 0 ] && [ "$(cat $S/full_scans)" -lt 2 ] && [ $i -lt 600 ]; do
     sleep 0.5; i=$((i + 1))
 done
 say "step=start vcpus=$(nproc) seconds=$seconds role=$role"
@@ -73,7 +75,7 @@ ftrace_rounds() {
     mount -t tracefs nodev $T 2>/dev/null
     [ -w $T/current_tracer ] || { say "step=ftrace error=no-tracefs"; return; }
     # Kernel text pages shared now (coshare-probe hints them again).
-    text() { /coshare/coshare-probe kernel-text; }
+    text() { [ "$hint" = 0 ] || /coshare/coshare-probe kernel-text; }
     say "step=text-before $(text)"
     r=0
     while [ "$(date +%s)" -lt "$end" ]; do

@@ -9,8 +9,11 @@
 # shared again after each ftrace round, and none of the kernel's page tables
 # is ever shared.
 #
-# QEMU TCG loses guests whose vCPUs run on both physical CPUs to triple
-# faults, on stock Xen too (see the README).  A round in which a guest was
+# vmtest.sh runs this under single-threaded TCG: multi-threaded TCG ran a
+# guest CPU on stale code that another CPU had rewritten, and lost guests
+# and dom0's timers with coshare idle too (smp-control.sh; docs/results.md).
+# Xen still has two physical CPUs, and the guests' vCPUs run on both.
+# QEMU may still lose a guest to a triple fault.  A round in which one was
 # lost that way, with no trace of coshare, of Xen or of a guest kernel, is
 # counted and run again; any such trace fails the test at once.  ROUNDS
 # clean rounds are needed, within MAX_ATTEMPTS.
