@@ -80,10 +80,14 @@ vmtest-overcommit: deps
 vmtest-baseline: deps
 	BUILD=$(abspath $(BUILD)) bash ci/xen/vmtest.sh tcg-baseline
 
+# Every part runs and prints its ratios; a missed goal fails at the end.
 bench: all
+	@rc=0; \
 	COSHARE_BENCH_JSON=$(BUILD)/bench-results.json \
-	    $(BUILD)/release/coshare_bench
-	$(BUILD)/release/coshare_ksm_compare --json $(BUILD)/ksm-results.json
+	    $(BUILD)/release/coshare_bench || rc=1; \
+	$(BUILD)/release/coshare_ksm_compare --json $(BUILD)/ksm-results.json || rc=1; \
+	[ $$rc = 0 ] || echo "make bench: a goal was missed (the ratios above say which)"; \
+	exit $$rc
 
 # From the corpus kept in the repository (copied into the build directory,
 # where libFuzzer adds what it finds).
