@@ -29,6 +29,7 @@ Host::Host(size_t frames, cs_config cfg, size_t tagged)
         throw std::runtime_error("host: cannot map frame pool");
     base_ = static_cast<std::byte*>(p);
     free_.reserve(frames);
+    unscrubbed_.assign(frames, false);
     for (size_t i = frames; i-- > 0;)
         free_.push_back(i);
     if (int rc = cs_engine_create(&env_, &cfg, &engine_); rc)
@@ -287,7 +288,7 @@ int Host::remove_page(uint16_t domid, uint64_t gfn)
             return -EFAULT;
         }
         set_entry(g, gfn, CS_INVALID_MFN, CS_P2M_OTHER);
-        env_free(e.mfn);
+        free_unscrubbed(e.mfn);
         return 0;
     }
 }
@@ -574,7 +575,7 @@ int Host::env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t f)
         return -EBUSY;
     set_entry(g, gfn, f, CS_P2M_SHARED);
     if (e.type == CS_P2M_RAM && e.mfn != f)
-        env_free(e.mfn);    // after the flush: no vCPU writes it any more
+        env_free(e.mfn);    // scrubbed, after the flush: no vCPU writes it any more
     return 0;
 }
 
@@ -674,9 +675,12 @@ cs_mfn_t Host::env_alloc()
         return CS_INVALID_MFN;
     cs_mfn_t m = free_.back();
     free_.pop_back();
+    unscrubbed_[m] = false;
     return m;
 }
 
+// Frames the engine frees (coshare's own, or anonymous) and a dying
+// domain's pages: Xen scrubs them before anyone gets them again.
 void Host::env_free(cs_mfn_t mfn)
 {
     if (mfn >= frames_)
@@ -686,6 +690,24 @@ void Host::env_free(cs_mfn_t mfn)
         freed_held_.push_back(mfn);     // goes when its last grant does
     else
         free_.push_back(mfn);
+}
+
+void Host::free_unscrubbed(cs_mfn_t mfn)
+{
+    {
+        std::lock_guard l(frames_lock_);
+        unscrubbed_.at(mfn) = !grants_.count(mfn);
+    }
+    env_free(mfn);
+}
+
+bool Host::free_frame_holds(std::span<const std::byte> content) const
+{
+    std::lock_guard l(frames_lock_);
+    for (cs_mfn_t m : free_)
+        if (unscrubbed_[m] && std::memcmp(base_ + m * kPage, content.data(), kPage) == 0)
+            return true;
+    return false;
 }
 
 }  // namespace coshare::sim

@@ -132,6 +132,10 @@ public:
     // Frames.
     size_t total_frames() const { return frames_; }
     size_t free_frames() const;
+    // Whether a free frame still holds content: one Xen freed without a
+    // scrub (a live domain's page), which the next allocation, any tenant's,
+    // gets as it is.  Frames Xen scrubs before reuse never match.
+    bool free_frame_holds(std::span<const std::byte> content) const;
     // Takes frames out of the pool (another tenant); returns how many.
     size_t hog(size_t n);
     void unhog();
@@ -184,6 +188,9 @@ public:
     uint64_t env_gfn_end(uint16_t domid) const;
     cs_mfn_t env_alloc();
     void env_free(cs_mfn_t mfn);
+    // Xen's free of a live domain's page: no scrub (the guest clears what
+    // it frees, if it cares).
+    void free_unscrubbed(cs_mfn_t mfn);
     uint32_t env_tag(cs_mfn_t mfn) const;
     int env_set_tag(cs_mfn_t mfn, uint32_t tag);
     uint32_t env_domain_flags(uint16_t domid) const;
@@ -223,8 +230,9 @@ private:
     size_t bytes_ = 0;
     size_t frames_;
     std::vector<uint32_t> tags_;
-    mutable std::mutex frames_lock_;    // free_, hogged_, grants_, freed_held_
+    mutable std::mutex frames_lock_;    // free_, hogged_, unscrubbed_, grants_, freed_held_
     std::vector<cs_mfn_t> free_, hogged_;
+    std::vector<bool> unscrubbed_;          // free and still holding content
     std::map<cs_mfn_t, unsigned> grants_;   // read-only grant maps per frame
     std::vector<cs_mfn_t> freed_held_;      // freed, but still granted
     mutable std::shared_mutex guests_lock_;

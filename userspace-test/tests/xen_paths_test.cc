@@ -73,6 +73,21 @@ TEST_F(XenPathsTest, BallooningOutSharedPagesTakesNoFrame)
     host().unhog();
 }
 
+// A free page hinted into the zero frame leaves the guest's own page to
+// Xen.  Xen scrubs a page it frees only for a dying domain (a live one
+// clears what it frees itself), but the guest never freed this one: its
+// stale data went, unscrubbed, to whichever tenant allocated next.
+TEST_F(XenPathsTest, AFreePageJoiningTheZeroFrameLeavesNoDataBehind)
+{
+    ASSERT_EQ(host().hint(1, XEN_COSHARE_CLASS_ZERO, {0})[0].result,
+              XEN_COSHARE_RES_INSERTED);
+    Page stale = page_of(42);
+    host().fill(2, 0, stale);
+    ASSERT_EQ(host().hint(2, XEN_COSHARE_CLASS_ZERO, {0})[0].result,
+              XEN_COSHARE_RES_SHARED);
+    EXPECT_FALSE(host().free_frame_holds(stale));
+}
+
 // A read-only grant of a shared gfn (netback sending page cache, or a
 // colluding domain) holds the frame.  Once the other sharers copied away,
 // the last mapping may not take the frame back writable without a copy:

@@ -174,8 +174,8 @@ static int share_in_place(struct domain *d, uint64_t gfn,
 
 /*
  * gfn maps an existing shared frame.  Its private page is returned in *old
- * with a reference held: the caller frees it after the gfn lock is dropped,
- * when the p2m change has been flushed from the guest's TLBs.
+ * with a reference held: the caller scrubs and frees it after the gfn lock
+ * is dropped, when the p2m change has been flushed from the guest's TLBs.
  */
 static int share_merge(struct domain *d, uint64_t gfn, mfn_t omfn,
                        p2m_access_t a, mfn_t frame, struct page_info **old)
@@ -299,6 +299,12 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
         gfn_unlock(p2m_get_hostp2m(d), gfn, 0);
     if ( old )
     {
+        /*
+         * Xen scrubs a live domain's freed page only if told to (the guest
+         * clears what it frees), but d never freed this one: a free page
+         * hinted into the zero frame still holds its stale data.
+         */
+        scrub_one_page(old);
         put_page_alloc_ref(old);
         put_page(old);
     }
