@@ -45,6 +45,7 @@ for f in $knobs $counters mode fingerprints; do
     [ -r $S/$f ] || { echo "missing $S/$f"; missing=$((missing + 1)); }
 done
 check "every sysfs file is there ($(echo $knobs $counters | wc -w) + 2)" [ $missing = 0 ]
+check "fingerprints readable by root only" [ "$(stat -c %a $S/fingerprints)" = 400 ]
 for f in $counters; do
     v=$(cat $S/$f); case "$v" in ''|*[!0-9]*) fail "counter $f reads '$v'";; esac
 done
