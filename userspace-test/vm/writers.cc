@@ -28,6 +28,11 @@ constexpr size_t kPage = 4096;
 using Page = std::array<std::byte, kPage>;
 using Clock = std::chrono::steady_clock;
 
+// Each writer goes on past its deadline until it has made this many steps:
+// under emulation a guest's vCPUs can be starved for the whole run (ftrace
+// patching its text beside it), and a run that wrote nothing checks nothing.
+constexpr uint64_t kMinSteps = 64;
+
 // Content every guest's copy of a file has: page i of pattern p.  Pages
 // repeat every 61, so a file also shares with itself.
 void common_page(Page& out, uint32_t pattern, size_t i)
@@ -137,7 +142,8 @@ void file_writer(const File& f, const WriteLoad& load, unsigned t,
                                     (by_pread ? " (pread)" : " (mapping)");
         }
     };
-    for (uint64_t n = 0; !mine.empty() && Clock::now() < end; ++n) {
+    for (uint64_t n = 0; !mine.empty() && (n < kMinSteps || Clock::now() < end);
+         ++n) {
         size_t k = rng() % mine.size(), i = mine[k];
         uint64_t value = (uint64_t(t) << 48) | n;
         size_t word = rng();
@@ -289,9 +295,15 @@ int run_exec_rewrite(const WriteLoad& load)
     std::mt19937_64 rng(load.seed + 1);
     auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(load.seconds));
+    // Past the deadline until the reader has read (up to a second term).
+    auto last = end + (end - Clock::now());
     uint64_t writes = 0, wrong_readbacks = 0;
     Page got;
-    while (Clock::now() < end) {
+    for (;;) {
+        auto now = Clock::now();
+        if (now >= end && writes >= kMinSteps &&
+            (sh.reads.load(std::memory_order_relaxed) || now >= last))
+            break;
         size_t i = rng() % load.pages;
         uint64_t s = sh.seq[i].load(std::memory_order_relaxed);
         sh.seq[i].store(s + 1, std::memory_order_relaxed);
