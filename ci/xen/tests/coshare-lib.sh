@@ -24,3 +24,11 @@ free_mib() { xl info | sed -n 's/^free_memory *: *//p'; }
 enable_coshare() {  # NAME: hinting on, sharing group 1 (a COSHARE_ON_CREATE hook)
     d=$(xl domid "$1") && coshare-ctl enable "$d" && coshare-ctl group "$d" 1
 }
+
+# A guest kernel's traces (an oops, a BUG, a panic), three lines each.
+guest_traces() {  # NAME...
+    for g in "$@"; do
+        grep -a "Oops\|BUG: \|Kernel panic\|general protection\|Call Trace" \
+            "$(guest_logfile "$g")" 2>/dev/null | head -n 3 | sed "s/^/$g: /"
+    done
+}

@@ -30,8 +30,7 @@ while [ "$r" -lt "$ROUNDS" ]; do
         sleep 10
     done
     for g in g1 g2; do
-        tr=$(grep -a "Oops\|BUG: \|Kernel panic\|general protection\|Call Trace" \
-            "$(guest_logfile $g)" | head -n 3 | tr '\n' ' ')
+        tr=$(guest_traces $g | tr '\n' ' ')
         [ -z "$tr" ] || { traced=$((traced + 1)); log "round $r, $g: $tr"; }
     done
     tf=$(xl dmesg | grep -a "Triple fault" | head -n 2 | tr '\n' ' ')

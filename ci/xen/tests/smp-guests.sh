@@ -39,10 +39,7 @@ COSHARE_ON_CREATE=enable_coshare
 
 # The traces that make a failure coshare's, Xen's or a guest kernel's.
 traces() {  # NAME...
-    for g in "$@"; do
-        grep -a "Oops\|BUG: \|Kernel panic\|general protection\|Call Trace" \
-            "$(guest_logfile "$g")" 2>/dev/null | head -n 3 | sed "s/^/$g: /"
-    done
+    guest_traces "$@"
     xl dmesg | grep -a "coshare audit\|attempt to unshare\|FATAL\|Assertion\|Xen BUG" | head -n 3
 }
 
