@@ -230,7 +230,7 @@ unsigned int cs_audit_locked(struct cs_engine *e,
     uint64_t frames = 0, mappings = 0, saved = 0, vols = 0;
     uint64_t gt_maps = 0, gt_vols = 0;
     size_t sz = CS_MAX_DOMAINS * sizeof(uint64_t);
-    uint32_t fid, vid, slot;
+    uint32_t fid, slot;
 
     owned = cs_env_alloc(e->env, 3 * sz);
     if ( !owned )
@@ -289,14 +289,12 @@ unsigned int cs_audit_locked(struct cs_engine *e,
                    (unsigned long long)bonus[slot],
                    (unsigned long long)maps[slot]);
         cs_audit_fifo(&c, d);
+        vols += d->fifo_len;
         cs_audit_gt(&c, d, &gt_maps, &gt_vols);
     }
 
-    for ( vid = e->gfifo_head; vid != CS_NIL && vols <= e->vols.live;
-          vid = cs_vol(e, vid)->gnext )
-        vols++;
     if ( vols != e->vols.live )
-        cs_bad(&c, "volatile: %llu in host FIFO, %u live",
+        cs_bad(&c, "volatile: %llu in the domains' FIFOs, %u live",
                (unsigned long long)vols, e->vols.live);
     if ( gt_maps != e->maps.live || gt_vols != e->vols.live )
         cs_bad(&c, "gfn tables hold %llu mappings, %llu volatile; live "

@@ -89,7 +89,6 @@ struct cs_volatile {
     uint16_t dom;               /* domain slot; CS_MAP_FREE when free */
     uint16_t spare;
     uint32_t dnext, dprev;      /* the domain's FIFO, oldest first */
-    uint32_t gnext, gprev;      /* host-wide FIFO, oldest first */
 };
 
 /*
@@ -141,7 +140,6 @@ struct cs_engine {
     struct cs_config cfg;
     struct cs_slab frames, maps, vols;
     struct cs_lhash index;      /* (group, content hash) -> frame */
-    uint32_t gfifo_head, gfifo_tail;
     uint64_t zero_hash;         /* cs_content_hash of an all-zero page */
     uint64_t meta_bytes;
     uint64_t saved;                         /* sum of (refs - 1) */
@@ -309,9 +307,19 @@ static inline bool cs_repay_covers(const struct cs_domain *d, uint64_t more)
     return !(d->flags & XEN_COSHARE_CTL_REPAY) || cs_fifo_covers(d, more);
 }
 
+/* Volatile pages d can give up for another domain's fault, by that rule. */
+static inline uint64_t cs_repay_spare(const struct cs_domain *d)
+{
+    if ( !(d->flags & XEN_COSHARE_CTL_REPAY) )
+        return d->fifo_len;
+    return cs_fifo_covers(d, 0) ? d->fifo_len - d->bonus : 0;
+}
+
 /* Ledger. */
-cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first);
-cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor);
+cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first,
+                    uint16_t group);
+cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor,
+                      uint16_t group);
 void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
                         uint32_t vid);
 

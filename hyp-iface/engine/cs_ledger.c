@@ -25,14 +25,6 @@ static void cs_volatile_link(struct cs_engine *e, struct cs_domain *d,
     else
         d->fifo_head = vid;
     d->fifo_tail = vid;
-
-    v->gprev = e->gfifo_tail;
-    v->gnext = CS_NIL;
-    if ( e->gfifo_tail != CS_NIL )
-        cs_vol(e, e->gfifo_tail)->gnext = vid;
-    else
-        e->gfifo_head = vid;
-    e->gfifo_tail = vid;
     d->fifo_len++;
 }
 
@@ -50,15 +42,6 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
     else
         d->fifo_tail = v->dprev;
 
-    if ( v->gprev != CS_NIL )
-        cs_vol(e, v->gprev)->gnext = v->gnext;
-    else
-        e->gfifo_head = v->gnext;
-    if ( v->gnext != CS_NIL )
-        cs_vol(e, v->gnext)->gprev = v->gprev;
-    else
-        e->gfifo_tail = v->gprev;
-
     cs_gt_set(e, d, v->gfn, 0);
     d->fifo_len--;
     v->dom = CS_MAP_FREE;
@@ -67,41 +50,49 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
 
 /*
  * The volatile page to take: the oldest of `first` (the domain whose bonus
- * the fault retires, so its FIFO >= bonus still holds), else the oldest of a
- * domain that can spare one.  Another domain's repayment promise is never
- * broken to pay for this one's.  Inside a p2m hold, only the held domain's
- * pages can be taken.
+ * the fault retires, so its FIFO >= bonus still holds), else the oldest of
+ * the domain with the most to spare, within the faulting domain's sharing
+ * group or among domains dom0 lets lend to any (XEN_COSHARE_CTL_LEND): one
+ * tenant's faults never take another's pages unless dom0 said so.  Another
+ * domain's repayment promise is never broken to pay for this one's.  The
+ * walk is over domain slots, never over volatile pages.  Inside a p2m hold,
+ * only the held domain's pages can be taken.
  */
 static uint32_t cs_reclaim_pick(const struct cs_engine *e,
-                                const struct cs_domain *first)
+                                const struct cs_domain *first, uint16_t group)
 {
-    const struct cs_domain *held = e->held;
-    uint32_t vid;
+    const struct cs_domain *held = e->held, *best = NULL;
+    uint64_t most = 0;
     unsigned int slot;
 
     if ( held )
-        return held == first || cs_repay_covers(held, 1) ? held->fifo_head
-                                                         : CS_NIL;
+        return held == first || (cs_repay_spare(held) &&
+                                 (held->group == group ||
+                                  (held->flags & XEN_COSHARE_CTL_LEND)))
+               ? held->fifo_head : CS_NIL;
     if ( first && first->fifo_head != CS_NIL )
         return first->fifo_head;
     for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
-        if ( e->dom[slot] && e->dom[slot]->fifo_len &&
-             cs_repay_covers(e->dom[slot], 1) )
-            break;
-    if ( slot == CS_MAX_DOMAINS )
-        return CS_NIL;
-    for ( vid = e->gfifo_head; vid != CS_NIL; vid = cs_vol(e, vid)->gnext )
-        if ( cs_repay_covers(cs_dom_of_slot(e, cs_vol(e, vid)->dom), 1) )
-            break;
-    return vid;
+    {
+        const struct cs_domain *d = e->dom[slot];
+
+        if ( d && cs_repay_spare(d) > most &&
+             (d->group == group || (d->flags & XEN_COSHARE_CTL_LEND)) )
+        {
+            best = d;
+            most = cs_repay_spare(d);
+        }
+    }
+    return best ? best->fifo_head : CS_NIL;
 }
 
 /* Takes a volatile page out of its domain's p2m: a frame for a fault. */
-cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
+cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first,
+                    uint16_t group)
 {
     for ( ;; )
     {
-        uint32_t vid = cs_reclaim_pick(e, first);
+        uint32_t vid = cs_reclaim_pick(e, first, group);
         struct cs_volatile *v;
         struct cs_domain *d;
         uint64_t gfn;
@@ -135,14 +126,15 @@ cs_mfn_t cs_reclaim(struct cs_engine *e, struct cs_domain *first)
  * A frame to copy into: a free one while the host keeps its reserve, else a
  * reclaimed volatile page, else whatever free frame is left.
  */
-cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor)
+cs_mfn_t cs_cow_frame(struct cs_engine *e, struct cs_domain *debtor,
+                      uint16_t group)
 {
     cs_mfn_t mfn = CS_INVALID_MFN;
 
     if ( cs_env_free_frames(e->env) > e->reserve )
         mfn = cs_env_frame_alloc(e->env);
     if ( mfn == CS_INVALID_MFN )
-        mfn = cs_reclaim(e, debtor);
+        mfn = cs_reclaim(e, debtor, group);
     if ( mfn == CS_INVALID_MFN && e->reserve )
         mfn = cs_env_frame_alloc(e->env);
     return mfn;

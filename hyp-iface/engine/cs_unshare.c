@@ -51,7 +51,7 @@ int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn)
         /* Held by others: copied below, like a frame other gfns map. */
     }
 
-    fresh = cs_cow_frame(e, cs_rmap_debtor(e, fid, mid));
+    fresh = cs_cow_frame(e, cs_rmap_debtor(e, fid, mid), f->group);
     if ( fresh == CS_INVALID_MFN )
     {
         CS_COUNT(e, d, cow_enomem);

@@ -53,7 +53,7 @@ TEST_F(HostTest, RepaymentCannotBeSwitchedOnForAnUncoveredBonus)
     EXPECT_EQ(host().op(0, true, o), -EBUSY);
     host().vol_add(2, {5});
     EXPECT_EQ(host().op(0, true, o), 0);
-    EXPECT_EQ(o.u.control.flags, unsigned(XEN_COSHARE_CTL_ALL));
+    EXPECT_EQ(o.u.control.flags, XEN_COSHARE_CTL_ENABLE | XEN_COSHARE_CTL_REPAY);
 }
 
 TEST_F(HostTest, VolatileRegistrationErrors)
@@ -200,6 +200,48 @@ TEST_F(HostTest, ReclaimNeverBreaksAnotherDomainsPromise)
     EXPECT_EQ(host().stats(3).reclaims, 1u);
     EXPECT_EQ(host().write(4, 1, 0, {&x, 1}), -ENOMEM);  // d2 cannot spare
     EXPECT_EQ(host().stats(2).reclaims, 2u);
+    EXPECT_EQ(host().audit(), 0u);
+}
+
+// A fault is paid within the faulting domain's group: another tenant's
+// volatile pages are not taken (nor is it notified) unless dom0 lets that
+// domain lend them (XEN_COSHARE_CTL_LEND).  Within the group the domain
+// with the most to spare pays, however old the other group's pages are.
+TEST_F(HostTest, ReclaimStaysInTheFaultingDomainsGroup)
+{
+    make_host(4 * 64 + 8);
+    for (uint16_t d = 1; d <= 4; ++d) {
+        host().add_guest(d, 64);
+        ASSERT_EQ(host().enable(d, d == 3 ? 2 : 1), 0);
+        for (uint64_t g = 0; g < 4; ++g)
+            host().fill(d, g, page_of(d == 3 || d == 4 ? 20 * d + g : g));
+    }
+    host().vol_add(3, iota(32, 4));         // group 2, registered first
+    host().vol_add(4, iota(32, 1));         // group 1
+    host().hint(1, kText, iota(0, 4));
+    host().hint(2, kText, iota(0, 4));      // d2 shares d1's frames
+    host().hog(host().free_frames());
+
+    // d2's write retires its own bonus; it has no FIFO: d4 pays.
+    const std::byte x{7};
+    ASSERT_EQ(host().write(2, 0, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(4).reclaims, 1u);
+    EXPECT_EQ(host().stats(3).reclaims, 0u);
+    // Group 1 has nothing left to spare: the fault fails, d3 keeps its pages.
+    EXPECT_EQ(host().write(2, 1, 0, {&x, 1}), -ENOMEM);
+    EXPECT_EQ(host().stats(3).reclaims, 0u);
+    EXPECT_EQ(host().stats(3).notified, 0u);
+    EXPECT_EQ(host().stats(3).fifo_depth, 4u);
+
+    // dom0 lets d3 lend: now its pages pay group 1's faults.
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_control;
+    o.domain = 3;
+    o.u.control.set = XEN_COSHARE_CTL_LEND;
+    ASSERT_EQ(host().op(0, true, o), 0);
+    EXPECT_EQ(o.u.control.flags, XEN_COSHARE_CTL_ENABLE | XEN_COSHARE_CTL_LEND);
+    ASSERT_EQ(host().write(2, 1, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().stats(3).reclaims, 1u);
     EXPECT_EQ(host().audit(), 0u);
 }
 

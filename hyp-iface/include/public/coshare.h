@@ -25,8 +25,9 @@
  * defines them and __XEN_COSHARE_GUEST__ (see the Linux module). */
 #if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
-/* Major 2: the in-use class, and stats grew by one class. */
-#define XEN_COSHARE_VERSION              0x00020000 /* major 2, minor 0 */
+/* Major 2: the in-use class, and stats grew by one class.  Minor 1:
+ * XEN_COSHARE_CTL_LEND. */
+#define XEN_COSHARE_VERSION              0x00020001 /* major 2, minor 1 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -175,8 +176,15 @@ struct xen_coshare_stats_op {
  */
 #define XEN_COSHARE_CTL_ENABLE           (1u << 0) /* guest may hint       */
 #define XEN_COSHARE_CTL_REPAY            (1u << 1) /* enforce FIFO >= bonus*/
+/*
+ * A copy-on-write fault is paid by reclaiming a volatile page of its own
+ * sharing group only: of the debtor, else of the group's domain with the
+ * most to spare.  LEND lets this domain's spare pages pay other groups'.
+ */
+#define XEN_COSHARE_CTL_LEND             (1u << 2) /* pay any group's CoW  */
 #define XEN_COSHARE_CTL_ALL              (XEN_COSHARE_CTL_ENABLE | \
-                                          XEN_COSHARE_CTL_REPAY)
+                                          XEN_COSHARE_CTL_REPAY |  \
+                                          XEN_COSHARE_CTL_LEND)
 
 struct xen_coshare_control {
     uint32_t set;           /* IN: flags to set */

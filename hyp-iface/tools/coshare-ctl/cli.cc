@@ -57,7 +57,8 @@ CLI::Validator group_check()
 struct Args {
     unsigned domid = 0;
     unsigned group = 0;
-    bool repay = false, no_repay = false, json = false;
+    bool repay = false, no_repay = false, lend = false, no_lend = false;
+    bool json = false;
     double interval = 0;
     uint64_t count = 0;
     uint64_t reserve_mib = 0;
@@ -88,6 +89,18 @@ void add_repay(CLI::App* cmd, Args& a)
     on->excludes(off);
 }
 
+void add_lend(CLI::App* cmd, Args& a)
+{
+    auto* on = cmd->add_flag("--lend", a.lend,
+                             "also let its spare volatile pages pay other "
+                             "sharing groups' copy-on-write faults "
+                             "(XEN_COSHARE_CTL_LEND; default: its own group "
+                             "only)");
+    auto* off = cmd->add_flag("--no-lend", a.no_lend,
+                              "also keep its volatile pages to its own group");
+    on->excludes(off);
+}
+
 Commands build(CLI::App& app, Args& a)
 {
     app.require_subcommand(1);
@@ -98,11 +111,13 @@ Commands build(CLI::App& app, Args& a)
         "enable", "let a domain hint pages for sharing (needs a group too)");
     add_domid(c.enable, a);
     add_repay(c.enable, a);
+    add_lend(c.enable, a);
 
     c.disable = app.add_subcommand(
         "disable", "stop a domain hinting (its shared pages stay shared)");
     add_domid(c.disable, a);
     add_repay(c.disable, a);
+    add_lend(c.disable, a);
 
     c.group = app.add_subcommand(
         "group", "put a domain that shares nothing into a sharing group; "
@@ -170,8 +185,10 @@ Exit do_control(Env& env, const Args& a, bool enable)
 {
     Connection c = open(env);
     auto domid = static_cast<uint16_t>(a.domid);
-    uint32_t set = a.repay ? XEN_COSHARE_CTL_REPAY : 0;
-    uint32_t clear = a.no_repay ? XEN_COSHARE_CTL_REPAY : 0;
+    uint32_t set = (a.repay ? XEN_COSHARE_CTL_REPAY : 0) |
+                   (a.lend ? XEN_COSHARE_CTL_LEND : 0);
+    uint32_t clear = (a.no_repay ? XEN_COSHARE_CTL_REPAY : 0) |
+                     (a.no_lend ? XEN_COSHARE_CTL_LEND : 0);
     (enable ? set : clear) |= XEN_COSHARE_CTL_ENABLE;
     uint32_t flags = control(c.hv, domid, set, clear);
     auto s = try_domain_stats(c.hv, domid);

@@ -235,6 +235,22 @@ TEST_F(Ctl, RepayFlagsAndDisable)
     EXPECT_EQ(host.stats(3).flags, XEN_COSHARE_CTL_REPAY);
 }
 
+TEST_F(Ctl, LendFlag)
+{
+    add_guest(3, 16);
+    Outcome on = run({"enable", "3", "--lend"});
+    ASSERT_EQ(on.code, 0) << on.err;
+    EXPECT_EQ(on.out, "domain 3: hinting enabled, repayment off, lends to "
+                      "other groups, no sharing group\n"
+                      "note: domain 3 cannot hint until it has a group: "
+                      "coshare-ctl group 3 N\n");
+    EXPECT_EQ(host.stats(3).flags,
+              XEN_COSHARE_CTL_ENABLE | XEN_COSHARE_CTL_LEND);
+    ASSERT_EQ(run({"enable", "3", "--no-lend"}).code, 0);
+    EXPECT_EQ(host.stats(3).flags, unsigned(XEN_COSHARE_CTL_ENABLE));
+    EXPECT_NE(run({"enable", "3", "--lend", "--no-lend"}).code, 0);
+}
+
 TEST_F(Ctl, DisableKeepsSharedPagesShared)
 {
     share_two_guests();
@@ -440,7 +456,7 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 2.0 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 2.1 (batch max 512, gfn max 0xffffffff)\n");
 }
 
 TEST_F(Ctl, ReserveIsSetInMibAndShown)

@@ -104,6 +104,8 @@ std::string control_text(uint16_t domid, uint32_t flags,
                     (flags & XEN_COSHARE_CTL_ENABLE ? "enabled" : "disabled") +
                     ", repayment " +
                     (flags & XEN_COSHARE_CTL_REPAY ? "on" : "off");
+    if (flags & XEN_COSHARE_CTL_LEND)
+        t += ", lends to other groups";
     if (s)
         t += s->group ? ", sharing group " + num(s->group)
                       : ", no sharing group";
