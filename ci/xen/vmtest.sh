@@ -55,6 +55,7 @@ mkdir -p "$out"
     cmake -S '$ROOT/userspace-test' -B '$out' -DCMAKE_BUILD_TYPE=Release \
           -DCOSHARE_VM_TOOLS_ONLY=ON >/dev/null &&
     cmake --build '$out' -j $(nproc) --target coshare-ctl coshare-oracle coshare-stockshare coshare-fpcompare \
+          coshare-foreign-access \
           coshare-probe >/dev/null"
 
 # Modules smp-guest.sh loads and unloads in a loop (the guests' kernel's).
@@ -158,6 +159,7 @@ run_test() {  # TEST
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \
         --add "$out/coshare-stockshare:/usr/local/bin/coshare-stockshare" \
         --add "$out/coshare-fpcompare:/usr/local/bin/coshare-fpcompare" \
+        --add "$out/coshare-foreign-access:/usr/local/bin/coshare-foreign-access" \
         --add "$CI_XEN/tests/coshare-lib.sh:/coshare/coshare-lib.sh" \
         --add "$CI_XEN/tests/idle-guests.sh:/coshare/idle-guests.sh" \
         --guest-add "$ROOT/guest-driver/coshare.ko:/coshare/coshare.ko" \

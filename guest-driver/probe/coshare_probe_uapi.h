@@ -30,19 +30,34 @@ struct coshare_probe_tables {
 #define COSHARE_PROBE_TABLES _IOWR('C', 2, struct coshare_probe_tables)
 
 /*
- * One of Xen's own memory ops on the caller's gfns (a hostile test's):
- * what a balloon driver, a grant or a device model would do to them.
+ * One of Xen's own memory or grant ops on the caller's gfns (a hostile
+ * test's): what a balloon driver, a grant or a device model would do to them.
  */
 enum coshare_probe_mem {
 	COSHARE_PROBE_MEM_REMOVE,	/* XENMEM_remove_from_physmap(gfn) */
-	COSHARE_PROBE_MEM_DECREASE,	/* XENMEM_decrease_reservation(gfn) */
-	COSHARE_PROBE_MEM_POPULATE,	/* XENMEM_populate_physmap(gfn) */
+	COSHARE_PROBE_MEM_DECREASE,	/* XENMEM_decrease_reservation(gfn),
+					 * extent order gfn2 */
+	COSHARE_PROBE_MEM_POPULATE,	/* XENMEM_populate_physmap(gfn),
+					 * extent order gfn2 */
 	COSHARE_PROBE_MEM_MOVE,		/* XENMEM_add_to_physmap gmfn gfn->gfn2 */
+	COSHARE_PROBE_MEM_EXCHANGE,	/* XENMEM_exchange: a new page at gfn */
+	COSHARE_PROBE_MEM_TRANSFER,	/* GNTTABOP_transfer of gfn to domain
+					 * gfn2 (its grant ref 0); status out */
+	COSHARE_PROBE_MEM_GRANT_RO,	/* grant gfn to domain gfn2: rc = ref */
+	COSHARE_PROBE_MEM_GRANT_RW,
+	COSHARE_PROBE_MEM_UNGRANT,	/* end grant gfn (a ref): rc 1 ended,
+					 * 0 still mapped by its grantee */
+	COSHARE_PROBE_MEM_TYPE,		/* HVMOP_get_mem_type(gfn): HVMMEM_* */
+	COSHARE_PROBE_MEM_GRANT_MAP_AT,	/* grant page gfn2 to ourselves, map
+					 * it read-only at gfn, unmap it: the
+					 * map's status out, rc the unmap's */
+	COSHARE_PROBE_MEM_RESERVATION,	/* rc: our tot_pages (gfn 0) or
+					 * max_pages (gfn 1) */
 };
 
 struct coshare_probe_memop {
 	__u32 op;		/* enum coshare_probe_mem */
-	__u32 pad;
+	__s32 status;		/* out: a grant op's GNTST_* status */
 	__u64 gfn, gfn2;
 	__s64 rc;		/* out: the hypercall's result */
 };

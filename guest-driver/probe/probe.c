@@ -5,7 +5,7 @@
  * copied into kernel memory (or, for hostile tests, the caller's handles
  * left as they are), lists the kernel's page tables as coshare.ko finds
  * them, so a test can check that none was shared, and issues Xen's own
- * memory ops on the caller's gfns, for hostile tests.  coshare.ko itself
+ * memory and grant ops on the caller's gfns, for hostile tests.  coshare.ko itself
  * never exposes raw ops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,7 +16,10 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <xen/grant_table.h>
 #include <xen/xen.h>
+#include <xen/xenbus.h>
+#include <xen/interface/hvm/hvm_op.h>
 #include <xen/interface/memory.h>
 #include <asm/xen/hypercall.h>
 
@@ -64,14 +67,81 @@ static long cs_probe_tables(struct coshare_probe_tables __user *ut)
 	return ret;
 }
 
+static long cs_probe_reservation(unsigned int cmd, xen_pfn_t gfn,
+				 unsigned int order)
+{
+	struct xen_memory_reservation r = {
+		.nr_extents = 1,
+		.extent_order = order,
+		.domid = DOMID_SELF,
+	};
+
+	if (order > 9)
+		return -EINVAL;
+	set_xen_guest_handle(r.extent_start, &gfn);
+	return HYPERVISOR_memory_op(cmd, &r);
+}
+
+/* One page for a new one at the same gfn; rc 0 once it was exchanged. */
+static long cs_probe_exchange(xen_pfn_t gfn)
+{
+	xen_pfn_t in = gfn, out = gfn;
+	struct xen_memory_exchange x = {
+		.in = { .nr_extents = 1, .domid = DOMID_SELF },
+		.out = { .nr_extents = 1, .domid = DOMID_SELF },
+	};
+	long rc;
+
+	set_xen_guest_handle(x.in.extent_start, &in);
+	set_xen_guest_handle(x.out.extent_start, &out);
+	rc = HYPERVISOR_memory_op(XENMEM_exchange, &x);
+	return rc ?: (x.nr_exchanged == 1 ? 0 : -EIO);
+}
+
+/*
+ * A grant mapped over one of our own gfns (an HVM grantee's p2m entry
+ * replaces whatever the gfn held), then unmapped: the gfn is left empty.
+ */
+static long cs_probe_grant_map_at(struct coshare_probe_memop *m)
+{
+	struct gnttab_map_grant_ref map = {
+		.host_addr = m->gfn << XEN_PAGE_SHIFT,
+		.flags = GNTMAP_host_map | GNTMAP_readonly,
+	};
+	struct gnttab_unmap_grant_ref unmap = {
+		.host_addr = m->gfn << XEN_PAGE_SHIFT,
+	};
+	unsigned int self = xenbus_read_unsigned("domid", "", DOMID_INVALID);
+	int ref;
+	long rc;
+
+	if (self == DOMID_INVALID)
+		return -ENOENT;
+	ref = gnttab_grant_foreign_access(self, m->gfn2, 1);
+	if (ref < 0)
+		return ref;
+	map.ref = ref;
+	map.dom = self;
+	rc = HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &map, 1);
+	m->status = rc ? 0 : map.status;
+	if (!rc && map.status == GNTST_okay) {
+		unmap.handle = map.handle;
+		rc = HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref,
+					       &unmap, 1);
+		rc = rc ?: unmap.status;
+	}
+	if (gnttab_end_foreign_access_ref(ref))
+		gnttab_free_grant_reference(ref);
+	return rc;
+}
+
 static long cs_probe_memop(struct coshare_probe_memop __user *um)
 {
 	struct coshare_probe_memop m;
-	xen_pfn_t frame;
 
 	if (copy_from_user(&m, um, sizeof(m)))
 		return -EFAULT;
-	frame = m.gfn;
+	m.status = 0;
 	switch (m.op) {
 	case COSHARE_PROBE_MEM_REMOVE: {
 		struct xen_remove_from_physmap x = {
@@ -83,18 +153,13 @@ static long cs_probe_memop(struct coshare_probe_memop __user *um)
 		break;
 	}
 	case COSHARE_PROBE_MEM_DECREASE:
-	case COSHARE_PROBE_MEM_POPULATE: {
-		struct xen_memory_reservation r = {
-			.nr_extents = 1,
-			.domid = DOMID_SELF,
-		};
-
-		set_xen_guest_handle(r.extent_start, &frame);
-		m.rc = HYPERVISOR_memory_op(m.op == COSHARE_PROBE_MEM_DECREASE ?
-					    XENMEM_decrease_reservation :
-					    XENMEM_populate_physmap, &r);
+		m.rc = cs_probe_reservation(XENMEM_decrease_reservation,
+					    m.gfn, m.gfn2);
 		break;
-	}
+	case COSHARE_PROBE_MEM_POPULATE:
+		m.rc = cs_probe_reservation(XENMEM_populate_physmap,
+					    m.gfn, m.gfn2);
+		break;
 	case COSHARE_PROBE_MEM_MOVE: {
 		struct xen_add_to_physmap x = {
 			.domid = DOMID_SELF,
@@ -104,6 +169,49 @@ static long cs_probe_memop(struct coshare_probe_memop __user *um)
 		};
 
 		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+		break;
+	}
+	case COSHARE_PROBE_MEM_EXCHANGE:
+		m.rc = cs_probe_exchange(m.gfn);
+		break;
+	case COSHARE_PROBE_MEM_TRANSFER: {
+		struct gnttab_transfer t = {
+			.mfn = m.gfn,
+			.domid = m.gfn2,
+			.ref = 0,
+		};
+
+		m.rc = HYPERVISOR_grant_table_op(GNTTABOP_transfer, &t, 1);
+		m.status = t.status;
+		break;
+	}
+	case COSHARE_PROBE_MEM_GRANT_RO:
+	case COSHARE_PROBE_MEM_GRANT_RW:
+		m.rc = gnttab_grant_foreign_access(m.gfn2, m.gfn,
+					m.op == COSHARE_PROBE_MEM_GRANT_RO);
+		break;
+	case COSHARE_PROBE_MEM_UNGRANT:
+		m.rc = gnttab_end_foreign_access_ref(m.gfn);
+		if (m.rc)
+			gnttab_free_grant_reference(m.gfn);
+		break;
+	case COSHARE_PROBE_MEM_TYPE: {
+		struct xen_hvm_get_mem_type t = {
+			.domid = DOMID_SELF,
+			.pfn = m.gfn,
+		};
+
+		m.rc = HYPERVISOR_hvm_op(HVMOP_get_mem_type, &t) ?: t.mem_type;
+		break;
+	}
+	case COSHARE_PROBE_MEM_GRANT_MAP_AT:
+		m.rc = cs_probe_grant_map_at(&m);
+		break;
+	case COSHARE_PROBE_MEM_RESERVATION: {
+		domid_t self = DOMID_SELF;
+
+		m.rc = HYPERVISOR_memory_op(m.gfn ? XENMEM_maximum_reservation :
+					    XENMEM_current_reservation, &self);
 		break;
 	}
 	default:

@@ -7,12 +7,14 @@
 //   coshare-probe share --pattern P --pages N [--write] [--delay S] [--hold S]
 //   coshare-probe hint --first GFN --count N [--rounds R [--paced]] (own gfns, timed)
 //   coshare-probe hostile --ops N [--seed S]
-//   coshare-probe hostile-memory --rounds N --pattern P [--seed S]
+//   coshare-probe hostile-memory --rounds N --pattern P [--seed S] [--grantee D]
+//                                [--wait-line]
 //   coshare-probe pagetables        (none of the kernel's tables is shared)
 //   coshare-probe kernel-text       (how much of the kernel text is shared)
 //   coshare-probe writers --file F --pages N --seconds S   (every vCPU)
 //   coshare-probe exec-rewrite --file F --pages N --seconds S
-// Every command prints one JSON line (paced hint rounds one more each) and
+// Every command prints one JSON line (paced hint rounds one more each,
+// hostile-memory its grants first, each line led by its name) and
 // exits 0 only when its checks held.
 #include <fcntl.h>
 #include <stdint.h>
@@ -60,8 +62,6 @@ int cmd_version(const ProbeDevice& pc)
     return rc == 0 && (op.u.version.version >> 16) == (XEN_COSHARE_VERSION >> 16)
                ? 0 : 1;
 }
-
-bool wait_for_line(std::istream& in);
 
 int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
               unsigned delay, unsigned hold, bool wait_line)
@@ -117,13 +117,6 @@ double ms_between(std::chrono::steady_clock::time_point a,
 }
 
 // A nonblank line: a console may turn one typed line into "go\r\n".
-bool wait_for_line(std::istream& in)
-{
-    for (std::string line; std::getline(in, line);)
-        if (line.find_first_not_of(" \r\t") != std::string::npos)
-            return true;
-    return false;
-}
 
 // Hints a range of this guest's own gfns as process text (hashed and
 // compared by Xen, whatever they hold) and times it: the hint path of the
@@ -406,6 +399,15 @@ int main(int argc, char** argv)
         ->check(CLI::Range(size_t{2}, size_t{1} << 16))->capture_default_str();
     hostile_memory->add_option("--seed", hm.seed, "random seed")
         ->capture_default_str();
+    hostile_memory->add_option("--grantee", hm.grantee,
+                               "domain granted pages and sent transfers")
+        ->capture_default_str();
+    hostile_memory->add_option("--grants", hm.grants,
+                               "pages granted (half read-only)")
+        ->capture_default_str();
+    hostile_memory->add_flag("--wait-line", hm.wait_line,
+                             "after the rounds, wait for a line on stdin "
+                             "(the grantee has stopped) before ending grants");
     app.add_subcommand("pagetables",
                        "unhint the kernel's page tables: none may be shared");
     app.add_subcommand("kernel-text",

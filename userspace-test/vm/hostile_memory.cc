@@ -1,16 +1,30 @@
 // SPDX-License-Identifier: MIT
 // hostile_memory.cc - a guest that attacks coshare through Xen's ordinary
-// memory hypercalls, on two vCPUs at once.  Its pages hold content another
-// guest holds too, so they are shared with that guest's; one vCPU keeps
-// hinting and unhinting them in every class, while the other takes them
-// out of the physmap (remove_from_physmap, decrease_reservation), moves
-// them to other gfns (add_to_physmap, XENMAPSPACE_gmfn), puts pages back
-// (populate_physmap), and populates gfns far apart (so that the p2m needs
-// new tables while the hints split superpages).  Xen must survive all of
-// it; dom0 audits meanwhile and checks the other guest's data.
+// memory and grant hypercalls, on two vCPUs at once.  Its pages hold content
+// another guest holds too, so they are shared with that guest's; one vCPU
+// keeps hinting and unhinting them in every class, while the other:
+// - takes them out of the physmap (remove_from_physmap, decrease_reservation)
+//   and puts pages back (populate_physmap);
+// - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn);
+// - exchanges them for new pages (XENMEM_exchange: Xen unshares the gfn,
+//   then refuses to take a page from an HVM guest);
+// - tries to give them away (GNTTABOP_transfer, which Xen refuses HVM
+//   guests: shown, not assumed);
+// - populates over present gfns, and maps a grant of its own over them
+//   (an HVM grantee's map replaces the gfn's entry);
+// - populates gfns far apart, so that the p2m needs new tables while the
+//   hints split superpages, until the domain's p2m pool is empty (shown: a
+//   gfn far away fails while one beside an earlier one succeeds);
+// - populates 2 MiB superpages and hints a page inside each, so that the
+//   hint has to split a superpage (from an empty pool, once it is empty).
+// Its first pages are granted to the grantee (dom0), which maps and copies
+// them meanwhile (coshare-foreign-access).  Xen must survive all of it;
+// dom0 audits meanwhile and checks the other guest's data.
 #include "hostile_memory.h"
 
 #include <sched.h>
+
+#include <xen/hvm/hvm_op.h>
 
 #include <nlohmann/json.hpp>
 
@@ -35,14 +49,35 @@ bool allowed(const std::string& op, long rc)
 {
     if (op == "remove")     // -EBUSY: the other vCPU hinted the gfn anew
         return rc == 0 || rc == -EBUSY || rc == -EAGAIN;
-    if (op == "decrease")   // extents done; 0 when the gfn was taken meanwhile
-        return rc == 1 || rc == 0;
-    if (op == "populate" || op == "far")    // 0: max_pages reached
+    if (op == "decrease" || op == "split_decrease")
+        return rc == 1 || rc == 0;  // 0: the gfn was taken meanwhile
+    if (op == "populate" || op == "far" || op == "far_beside" ||
+        op == "split")      // 0: max_pages reached, or no p2m table page
         return rc == 1 || rc == 0;
     if (op == "move")       // -EXDEV: the page is not the gfn's own any more
         return rc == 0 || rc == -EXDEV || rc == -EBUSY || rc == -EAGAIN ||
                rc == -ENOMEM || rc == -EINVAL;
+    if (op == "exchange")   // Xen unshares the gfn, then cannot take a
+        return rc == -EOPNOTSUPP ||     // page from an HVM guest; -EINVAL:
+               rc == -EINVAL;           // the gfn held no RAM
+    if (op == "transfer")   // HVM guests may not transfer pages
+        return rc == -ENOSYS;
+    if (op == "populate_over")  // a present gfn: its page goes, or -EBUSY
+        return rc == 1 || rc == 0;
+    if (op == "grant_map_at")   // the map's status, GNTST_*
+        return rc <= 0 && rc >= -12;
+    if (op == "grant_unmap")
+        return rc == 0;
     return false;
+}
+
+// Whether gfn holds memory: a page of the guest's, shared or private.
+bool populated(const ProbeDevice& pc, uint64_t gfn)
+{
+    long t = pc.memop(COSHARE_PROBE_MEM_TYPE, gfn);
+    if (t < 0)
+        throw std::runtime_error("HVMOP_get_mem_type: " + std::to_string(t));
+    return t != HVMMEM_mmio_dm;
 }
 
 }  // namespace
@@ -56,11 +91,28 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         gfns[i] = gfn_of(data.page(i));
     }
     std::vector<bool> present(h.pages, true);
+    const long tot_before = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 0);
+    const long max_pages = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 1);
     hint_gfns(pc, gfns);    // shared with the other guest's copy
+
+    // The grantee's refs: the first pages, half read-only, half writable.
+    nlohmann::json granted{{"gfns", gfns}};
+    std::vector<uint64_t> refs;
+    for (size_t i = 0; i < std::min(h.grants, h.pages); ++i) {
+        bool ro = i < h.grants / 2;
+        long ref = pc.memop(ro ? COSHARE_PROBE_MEM_GRANT_RO :
+                                 COSHARE_PROBE_MEM_GRANT_RW, gfns[i], h.grantee);
+        if (ref < 0)
+            throw std::runtime_error("grant: " + std::to_string(ref));
+        refs.push_back(static_cast<uint64_t>(ref));
+        granted[ro ? "refs_ro" : "refs_rw"].push_back(ref);
+    }
+    std::cout << "hostile-grants " << granted.dump() << std::endl;
 
     // The second vCPU: hints of every class and unhints, on these gfns.
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> batches{0};
+    std::map<std::string, uint64_t> hinter_results;
     std::thread hinter([&] {
         pin_to_cpu(1);
         std::mt19937_64 rng(h.seed * 7919);
@@ -70,10 +122,11 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
                 some.push_back(gfns[rng() % gfns.size()]);
             std::sort(some.begin(), some.end());
             some.erase(std::unique(some.begin(), some.end()), some.end());
-            if (rng() % 4)
-                hint_gfns(pc, some, rng() % XEN_COSHARE_CLASS_NR);
-            else
+            HintTally t = rng() % 4 ?
+                hint_gfns(pc, some, rng() % XEN_COSHARE_CLASS_NR) :
                 batch_gfns(pc, some, XENMEM_sharing_op_coshare_unhint);
+            for (const auto& [what, n] : t.results)
+                hinter_results[what] += n;
             ++batches;
         }
     });
@@ -81,65 +134,127 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     pin_to_cpu(0);
     std::mt19937_64 rng(h.seed);
     std::map<std::string, std::map<long, uint64_t>> results;
-    uint64_t wrong = 0;
+    std::map<std::string, uint64_t> split_hints;
+    uint64_t wrong = 0, pool_empty = 0;
     auto note = [&](const std::string& op, long rc) {
         results[op][rc]++;
         if (!allowed(op, rc) && wrong++ < 10)
             std::cerr << op << ": unexpected " << rc << '\n';
+        return rc;
     };
     const uint64_t far_base = 0x100000;     // 4 GiB: beyond the guest's RAM
+    auto far_gfn = [&] { return far_base + (rng() % 0x40000) * 512; };
+    std::vector<uint64_t> far_tabled;       // far gfns that got a table
+    // Superpages whose hint and decrease both needed a table the empty pool
+    // could not give: they stay populated (1 MiB each, charged to us), so
+    // after kStuck of them the hints go into those instead.
+    constexpr size_t kStuck = 2;
+    std::vector<uint64_t> stuck;
     for (unsigned r = 0; r < h.rounds; ++r) {
-        size_t i = rng() % h.pages;
+        size_t i = rng() % h.pages, j = i;
         unsigned what = rng() % 100;
         if (!present[i]) {
-            long rc = pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]);
-            note("populate", rc);
-            present[i] = rc == 1;
+            note("populate", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]));
         } else if (what < 2) {
-            long rc = pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]);
-            note("remove", rc);
-            present[i] = rc != 0;
-        } else if (what < 50) {
-            long rc = pc.memop(COSHARE_PROBE_MEM_DECREASE, gfns[i]);
-            note("decrease", rc);
-            present[i] = rc != 1;
-        } else if (what < 80) {
-            size_t j = rng() % h.pages;
-            if (j == i)
-                continue;
-            long rc = pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]);
-            note("move", rc);
-            if (rc == 0) {
-                present[i] = false;
-                present[j] = true;
+            note("remove", pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]));
+        } else if (what < 40) {
+            note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, gfns[i]));
+        } else if (what < 62) {
+            j = rng() % h.pages;
+            if (j != i)
+                note("move", pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]));
+        } else if (what < 70) {
+            note("exchange", pc.memop(COSHARE_PROBE_MEM_EXCHANGE, gfns[i]));
+        } else if (what < 73) {
+            note("transfer", pc.memop(COSHARE_PROBE_MEM_TRANSFER, gfns[i],
+                                      h.grantee));
+        } else if (what < 75) {
+            note("populate_over", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]));
+        } else if (what < 78) {
+            coshare_probe_memop m{};
+            long rc = pc.memop(COSHARE_PROBE_MEM_GRANT_MAP_AT, gfns[i],
+                               gfns[rng() % h.pages], &m);
+            note("grant_map_at", m.status);
+            if (m.status == 0)
+                note("grant_unmap", rc);
+        } else if (what < 84) {
+            // A superpage, and a hint inside it: the p2m must split it.
+            uint64_t base;
+            if (stuck.size() < kStuck) {
+                base = far_gfn();
+                if (note("split", pc.memop(COSHARE_PROBE_MEM_POPULATE, base, 9)) != 1)
+                    continue;
+            } else {
+                base = stuck[rng() % stuck.size()];
             }
+            HintTally t = hint_gfns(pc, {base + rng() % 512},
+                                    rng() % XEN_COSHARE_CLASS_NR);
+            for (const auto& [res, n] : t.results)
+                split_hints[res] += n;
+            if (stuck.size() < kStuck &&
+                note("split_decrease",
+                     pc.memop(COSHARE_PROBE_MEM_DECREASE, base, 9)) != 1)
+                stuck.push_back(base);
         } else {
-            uint64_t far = far_base + (rng() % 0x40000) * 512 + rng() % 512;
-            long rc = pc.memop(COSHARE_PROBE_MEM_POPULATE, far);
-            note("far", rc);
+            uint64_t far = far_gfn() + rng() % 512;
+            long rc = note("far", pc.memop(COSHARE_PROBE_MEM_POPULATE, far));
+            if (rc == 0 && !far_tabled.empty()) {
+                // Beside an earlier far gfn, whose table exists: if that
+                // works, it was the table that was missing, not memory.
+                uint64_t beside = far_tabled[rng() % far_tabled.size()] ^ 1;
+                if (note("far_beside",
+                         pc.memop(COSHARE_PROBE_MEM_POPULATE, beside)) == 1) {
+                    ++pool_empty;
+                    note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, beside));
+                }
+            }
             if (rc == 1) {
+                far_tabled.push_back(far);
                 hint_gfns(pc, {far}, rng() % XEN_COSHARE_CLASS_NR);
                 note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, far));
             }
         }
+        // What the op left there, as Xen tells it (not as we guess it).
+        present[i] = populated(pc, gfns[i]);
+        present[j] = populated(pc, gfns[j]);
     }
     stop = true;
     hinter.join();
+    std::cout << "hostile-rounds-done {}" << std::endl;
+    if (h.wait_line && !wait_for_line(std::cin))
+        throw std::runtime_error("stdin closed before the grantee's line");
 
-    // Every gfn is the guest's RAM again before Linux frees these pages.
+    // Every grant ended (a grantee still at work maps briefly: retry), and
+    // every gfn the guest's RAM again, before Linux frees these pages.
+    uint64_t grants_left = 0;
+    for (uint64_t ref : refs) {
+        int tries = 0;
+        while (pc.memop(COSHARE_PROBE_MEM_UNGRANT, ref) != 1 && ++tries < 1000)
+            usleep(10000);
+        grants_left += tries == 1000;
+    }
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
-        if (!present[i])
+        if (!populated(pc, gfns[i]))
             missing += pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]) != 1;
     batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_unhint);
+    // What Xen charges us now: within max_pages, whatever we did.
+    const long tot_after = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 0);
 
-    nlohmann::json j{{"rounds", h.rounds}, {"hint_batches", batches.load()},
-                     {"wrong", wrong}, {"missing", missing}};
+    nlohmann::json j{{"tot_pages_before", tot_before},
+                     {"tot_pages_after", tot_after}, {"max_pages", max_pages},
+                     {"rounds", h.rounds}, {"hint_batches", batches.load()},
+                     {"wrong", wrong}, {"missing", missing},
+                     {"grants", refs.size()}, {"grants_left", grants_left},
+                     {"p2m_pool_empty", pool_empty},
+                     {"stuck_superpages", stuck.size()},
+                     {"hinter", hinter_results}, {"split_hints", split_hints}};
     for (const auto& [op, rcs] : results)
         for (auto [rc, n] : rcs)
             j["results"][op][std::to_string(rc)] = n;
-    std::cout << j.dump() << std::endl;
-    return wrong == 0 && missing == 0 ? 0 : 1;
+    std::cout << "hostile-memory " << j.dump() << std::endl;
+    return wrong == 0 && missing == 0 && grants_left == 0 &&
+           tot_after <= max_pages ? 0 : 1;
 }
 
 }  // namespace coshare::vm

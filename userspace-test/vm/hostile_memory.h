@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // hostile_memory.h - a guest that attacks coshare through Xen's ordinary
-// memory ops rather than coshare's own: see hostile_memory.cc.
+// memory and grant ops rather than coshare's own: see hostile_memory.cc.
 #pragma once
 
 #include <cstddef>
@@ -15,10 +15,17 @@ struct HostileMemory {
     uint64_t seed = 1;
     uint32_t pattern = 7;   // the content another guest holds too
     size_t pages = 512;
+    uint16_t grantee = 0;   // maps and copies the granted pages meanwhile
+    size_t grants = 32;     // the first pages, granted (half read-only)
+    bool wait_line = false; // after the rounds, wait for the grantee's line
 };
 
-// Prints one JSON line; 0 when every op gave a result the ABI allows and
-// every gfn was given back in the end.
+// Prints "hostile-grants {json}" once its pages are granted (the grantee's
+// refs), "hostile-rounds-done {}" after the rounds (then, with wait_line,
+// waits for a line on stdin: the grantee has stopped), then ends the grants
+// and prints "hostile-memory {json}".  Returns 0 when every op
+// gave a result the ABI allows, every gfn was given back and every grant
+// ended.
 int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h);
 
 }  // namespace coshare::vm

@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <istream>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -86,8 +87,10 @@ public:
         return p.rc;
     }
 
-    // One of Xen's memory ops on gfn (and gfn2): the hypercall's result.
-    long memop(coshare_probe_mem op, uint64_t gfn, uint64_t gfn2 = 0) const
+    // One of Xen's memory or grant ops on gfn (and gfn2): the hypercall's
+    // result; the whole op (a grant op's status) in *out if asked.
+    long memop(coshare_probe_mem op, uint64_t gfn, uint64_t gfn2 = 0,
+               coshare_probe_memop* out = nullptr) const
     {
         coshare_probe_memop m{};
         m.op = op;
@@ -95,6 +98,8 @@ public:
         m.gfn2 = gfn2;
         if (ioctl(fd_, COSHARE_PROBE_MEMOP, &m) < 0)
             throw std::runtime_error("ioctl: " + std::string(strerror(errno)));
+        if (out)
+            *out = m;
         return m.rc;
     }
 
@@ -204,5 +209,14 @@ inline HintTally hint_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& g
     return batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_hint, cls);
 }
 
+// Blocks until a non-blank line comes on in (dom0 types it on the console);
+// false if in closed first.
+inline bool wait_for_line(std::istream& in)
+{
+    for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \r\t") != std::string::npos)
+            return true;
+    return false;
+}
 
 }  // namespace coshare::vm

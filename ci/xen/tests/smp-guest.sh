@@ -13,7 +13,8 @@
 #    text is hinted, then freed and reused; test_static_keys patches text).
 # At the end: none of the kernel's page tables may be shared.
 # The hostile phase instead: coshare.role=hostile attacks through Xen's own
-# memory ops on two vCPUs (coshare-probe hostile-memory, coshare.rounds=N);
+# memory and grant ops on two vCPUs (coshare-probe hostile-memory,
+# coshare.rounds=N), its first pages granted to dom0;
 # coshare.role=partner holds the same content, and once dom0 types a line
 # on its console writes and checks every page of it.
 # coshare.hint=0 (smp-control.sh) loads coshare.ko but leaves it idle.
@@ -49,7 +50,12 @@ say "step=start vcpus=$(nproc) seconds=$seconds role=$role"
 
 case "$role" in
 hostile)
-    say "step=hostile-memory $(/coshare/coshare-probe hostile-memory --rounds "$rounds" --pattern 7 --pages 512)"
+    # Its lines: hostile-grants (dom0 maps those refs meanwhile),
+    # hostile-rounds-done (then it waits for dom0's line), hostile-memory.
+    stty -F /dev/hvc0 -echo 2>/dev/null     # dom0's line stays off the log
+    /coshare/coshare-probe hostile-memory --rounds "$rounds" --pattern 7 \
+        --pages 512 --grantee 0 --wait-line < /dev/hvc0 |
+        while read -r step json; do say "step=$step $json"; done
     touch /tmp/done
     say "step=end"
     exit 0;;

@@ -19,11 +19,15 @@
 # clean rounds are needed, within MAX_ATTEMPTS.
 #
 # Then, in the same boot, the hostile phase: h1 (2 vCPUs) attacks through
-# Xen's own memory ops (remove_from_physmap, decrease_reservation,
-# populate_physmap near and far, add_to_physmap moving pages) while its
-# other vCPU hints and unhints the same gfns, all of them shared with h2's
-# copy of the content; dom0 audits meanwhile, then h2 writes and checks
-# every page, and once both are gone Xen has every frame back.
+# Xen's own memory and grant ops (remove_from_physmap, decrease_reservation,
+# populate_physmap near and far until its p2m pool is empty, superpages with
+# a hint inside, add_to_physmap moving pages, memory_exchange, grant
+# transfer) while its other vCPU hints and unhints the same gfns, all of them
+# shared with h2's copy of the content.  Meanwhile dom0 maps and writes
+# h1's pages through foreign maps, grant maps and grant copies
+# (coshare-foreign-access) and audits back to back; then h2 writes and
+# checks every page (a write that reached a shared frame shows there), and
+# once both are gone Xen has every frame back.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
 
@@ -135,8 +139,12 @@ check_round() {
     ftrace=$((ftrace + r))
 }
 
+op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OUTCOME
+    num "$2" "$(echo "$3" | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p")"
+}
+
 hostile() {
-    local free0 free1 t0 h p tr
+    local free0 free1 t0 h p tr fa fa_pid op
     xl dmesg -c > /dev/null
     free0=$(free_mib)
     COSHARE_VCPUS=1 guest_start h2 256 coshare.run=/coshare/guest.sh \
@@ -144,20 +152,43 @@ hostile() {
     guest_wait_line h2 "step=partner .*waiting" 300 || fail "h2 holds no pattern"
     COSHARE_VCPUS=2 guest_start h1 256 coshare.run=/coshare/guest.sh \
         coshare.role=hostile coshare.rounds="$HOSTILE_ROUNDS" $SLOW
+    guest_wait_line h1 "step=hostile-grants" 300 || fail "h1 granted nothing"
+    probe_line h1 hostile-grants > /tmp/grants.json
+    coshare-foreign-access "$(xl domid h1)" /tmp/grants.json > /tmp/foreign.json \
+        2> /tmp/foreign.err &
+    fa_pid=$!
     t0=$(date +%s)
-    until grep -aq "step=end" "$(guest_logfile h1)"; do
+    until grep -aqE "step=(hostile-rounds-done|end)" "$(guest_logfile h1)"; do
         guest_exists h1 || { traces h1 h2; fail "the hostile guest h1 died"; }
         guest_exists h2 || { traces h1 h2; fail "the partner h2 died"; }
         coshare-ctl audit > /tmp/audit 2>&1 ||
             { cat /tmp/audit; fail "audit while h1 attacks"; }
-        audits=$((audits + 1))
-        [ $(($(date +%s) - t0)) -lt 900 ] || fail "h1 did not finish"
-        sleep 10
+        audits=$((audits + 1)) hostile_audits=$((hostile_audits + 1))
+        [ $(($(date +%s) - t0)) -lt 1200 ] || fail "h1 did not finish"
+        sleep 1
+    done
+    kill -TERM "$fa_pid"
+    wait "$fa_pid" || { cat /tmp/foreign.err; fail "dom0's foreign access: $(cat /tmp/foreign.json)"; }
+    guest_type_line h1 stopped      # h1 ends its grants now
+    guest_wait_line h1 "step=end" 300 || fail "h1 did not end its grants"
+    fa=$(cat /tmp/foreign.json)
+    log "dom0's foreign access: $fa"
+    for op in foreign_rw:ok gmap_rw_of_rw:ok gmap_ro_of_ro:ok copy_to_rw:gntst_0 copy_from_ro:gntst_0; do
+        [ "$(op_count "${op%:*}" "${op#*:}" "$fa")" -gt 0 ] 2>/dev/null ||
+            fail "dom0 never reached h1's pages by ${op%:*}: $fa"
     done
     h=$(probe_line h1 hostile-memory)
     log "h1: $h"
-    [ "$(num wrong "$h")" = 0 ] && [ "$(num missing "$h")" = 0 ] ||
+    [ "$(num wrong "$h")" = 0 ] && [ "$(num missing "$h")" = 0 ] &&
+        [ "$(num grants_left "$h")" = 0 ] ||
         fail "the hostile guest got results the ABI does not allow: $h"
+    [ "$(num tot_pages_after "$h")" -le "$(num max_pages "$h")" ] ||
+        fail "h1 holds more than its max_pages: $h"
+    [ "$(num p2m_pool_empty "$h")" -gt 0 ] ||
+        fail "h1 never emptied its p2m pool: $h"
+    for op in exchange transfer split; do
+        echo "$h" | grep -q "\"$op\":{" || fail "h1 never tried $op: $h"
+    done
     guest_type_line h2 check
     guest_wait_line h2 "step=end" 300 || fail "h2 did not check its pages"
     p=$(probe_line h2 partner)
@@ -171,10 +202,10 @@ hostile() {
     free1=$(free_mib)
     log "hostile phase: $free0 MiB free before, $free1 MiB after"
     [ "$free1" -ge $((free0 - 2)) ] || fail "Xen lost memory: $free0 MiB free before, $free1 after"
-    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"free_mib_before\":$free0,\"free_mib_after\":$free1"
+    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"free_mib_before\":$free0,\"free_mib_after\":$free1"
 }
 
-clean=0 attempts=0 audits=0 losses= writes=0 checks=0 rewrites=0 reads=0
+clean=0 attempts=0 audits=0 hostile_audits=0 losses= writes=0 checks=0 rewrites=0 reads=0
 modules=0 ftrace=0 min_text= text_pages=0 text_before=0
 while [ "$clean" -lt "$ROUNDS" ]; do
     [ "$attempts" -lt "$MAX_ATTEMPTS" ] ||
