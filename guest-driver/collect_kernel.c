@@ -22,7 +22,7 @@
 #include <linux/pgtable.h>
 #include <linux/sched.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 static const struct resource *cs_find_resource(const struct resource *parent,
 					       const char *name)

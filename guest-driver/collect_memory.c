@@ -39,7 +39,7 @@
 #include <linux/vmalloc.h>
 #include <asm/cpu_entry_area.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 #include "kernel_tables.h"
 
 #define CS_REHINT_PASSES 8

@@ -19,7 +19,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 #define CS_MAX_FILES 4096
 

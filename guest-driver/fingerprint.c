@@ -15,7 +15,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 #include "cs_hash.h"
 
 /* The copy of the page being hashed (cs->lock held). */

@@ -16,7 +16,7 @@
 #include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 static unsigned int free_order = pageblock_order;
 module_param(free_order, uint, 0444);

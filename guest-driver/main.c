@@ -17,7 +17,7 @@
 #include <linux/vmalloc.h>
 #include <xen/xen.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 struct cs_state *cs;
 

@@ -8,7 +8,7 @@
 
 #include <linux/mm.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 #include <xen/interface/memory.h>
 #include <asm/xen/hypercall.h>

@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 enum cs_attr_kind { CS_ATTR_KNOB, CS_ATTR_CLASS, CS_ATTR_GLOBAL };
 

@@ -18,7 +18,7 @@
 #include <linux/workqueue.h>
 #include <xen/events.h>
 
-#include "coshare.h"
+#include "coshare_module.h"
 
 #define CS_REFILL_CHUNK 64		/* pages registered per hypercall */
 #define CS_POOL_KEEP_AVAILABLE 8	/* refills leave 1/8 of RAM available */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * coshare.h - state shared by the files of coshare.ko.
+ * coshare_module.h - state shared by the files of coshare.ko (the ABI is
+ * coshare.h, in hyp-iface/include/public).
  *
  * One instance per guest.  The collectors find likely-shareable pages,
  * submit.c hints them in batches (or, in estimate mode, only fingerprints
