@@ -8,115 +8,74 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kobject.h>
-#include <linux/slab.h>
 #include <linux/sysfs.h>
 
 #include "coshare_module.h"
 
-enum cs_attr_kind { CS_ATTR_KNOB, CS_ATTR_CLASS, CS_ATTR_GLOBAL };
+/*
+ * Counters: one read-only file each, declared by name as KSM declares its
+ * attributes, so that grep finds every file.  Per-class counters are
+ * <counter>_<class>, in the classes' XEN_COSHARE_CLASS_* order.
+ */
+#define CS_COUNTER(_name, _value)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	u64 v;								\
+									\
+	mutex_lock(&cs->lock);						\
+	v = (_value);							\
+	mutex_unlock(&cs->lock);					\
+	return sysfs_emit(buf, "%llu\n", v);				\
+}									\
+static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
 
-/* Per-class counters, in struct cs_counters order. */
-static const char *const cs_class_counters[] = {
-	"hinted", "shared", "inserted", "skipped", "errors",
-};
-
-enum cs_global {
-	CS_G_BACKED_OFF, CS_G_UNSHARED_SEEN, CS_G_HYPERCALL_ERRORS,
-	CS_G_FULL_SCANS, CS_G_COW_FAULTS, CS_G_FIFO_DEPTH, CS_G_BONUS,
-	CS_G_RECLAIMED, CS_G_NOTIFICATIONS, CS_G_REFILL_STALLS,
-	CS_G_NEED_VOLATILE, CS_G_NR
-};
-
-static const char *const cs_global_names[CS_G_NR] = {
-	"backed_off", "unshared_seen", "hypercall_errors", "full_scans",
-	"cow_faults", "fifo_depth", "bonus", "reclaimed", "notifications",
-	"refill_stalls", "need_volatile",
-};
-
-struct cs_attr {
-	struct kobj_attribute ka;
-	enum cs_attr_kind kind;
-	unsigned int idx, cls;
-};
-
-#define CS_NR_ATTRS (CS_KNOB_NR + ARRAY_SIZE(cs_class_counters) * \
-		     XEN_COSHARE_CLASS_NR + CS_G_NR)
-
-static struct cs_attr *cs_attrs;
-static struct attribute *cs_attr_ptrs[CS_NR_ATTRS + 2];
-static struct attribute_group cs_group = { .attrs = cs_attr_ptrs };
-
-static u64 cs_global_value(unsigned int idx)
-{
-	switch (idx) {
-	case CS_G_BACKED_OFF:
-		return cs->c.backed_off;
-	case CS_G_UNSHARED_SEEN:
-		return cs->c.unshared_seen;
-	case CS_G_HYPERCALL_ERRORS:
-		return cs->c.hypercall_errors;
-	case CS_G_FULL_SCANS:
-		return cs->c.full_scans;
-	case CS_G_COW_FAULTS:
-		return cs->hv_cow_faults;
-	case CS_G_FIFO_DEPTH:
-		return cs->fifo.len;
-	case CS_G_BONUS:
-		return cs->fifo.bonus;
-	case CS_G_NOTIFICATIONS:
-		return READ_ONCE(cs->notifications);
-	case CS_G_REFILL_STALLS:
-		return cs->refill_stalls;
-	case CS_G_NEED_VOLATILE:
-		return cs->c.need_volatile;
-	default:
-		return cs->fifo.reclaimed;
-	}
-}
-
-static ssize_t cs_show(struct kobject *kobj, struct kobj_attribute *ka,
-		       char *buf)
-{
-	struct cs_attr *a = container_of(ka, struct cs_attr, ka);
-	const u64 *per_class[] = { cs->c.hinted, cs->c.shared, cs->c.inserted,
-				   cs->c.skipped, cs->c.errors };
-	u64 v;
-
-	mutex_lock(&cs->lock);
-	if (a->kind == CS_ATTR_KNOB)
-		v = cs->knob[a->idx];
-	else if (a->kind == CS_ATTR_CLASS)
-		v = per_class[a->idx][a->cls];
-	else
-		v = cs_global_value(a->idx);
-	mutex_unlock(&cs->lock);
-	return sysfs_emit(buf, "%llu\n", v);
-}
-
-static ssize_t cs_store(struct kobject *kobj, struct kobj_attribute *ka,
-			const char *buf, size_t count)
-{
-	struct cs_attr *a = container_of(ka, struct cs_attr, ka);
-	u64 v, old;
-	int rc = cs_knob_parse(a->idx, buf, count, &v);
-
-	if (rc)
-		return rc;
-	mutex_lock(&cs->lock);
-	old = cs->knob[a->idx];
-	cs->knob[a->idx] = v;
-	mutex_unlock(&cs->lock);
-	if (a->idx == CS_KNOB_RUN && v)
-		wake_up_process(cs->scanner);
-	/*
-	 * Free page reporting idles after a round it could not hint (run off,
-	 * or hint_free off): have it offer the free blocks again now.
-	 */
-	if ((a->idx == CS_KNOB_RUN || a->idx == CS_KNOB_HINT_FREE) &&
-	    v == 1 && old != 1)
-		cs_free_report_poke();
-	return count;
-}
+#define KT XEN_COSHARE_CLASS_KERNEL_TEXT
+#define KR XEN_COSHARE_CLASS_KERNEL_RODATA
+#define PT XEN_COSHARE_CLASS_PROCESS_TEXT
+#define FR XEN_COSHARE_CLASS_ZERO
+#define IU XEN_COSHARE_CLASS_IN_USE
+CS_COUNTER(hinted_kernel_text, cs->c.hinted[KT]);
+CS_COUNTER(hinted_kernel_rodata, cs->c.hinted[KR]);
+CS_COUNTER(hinted_process_text, cs->c.hinted[PT]);
+CS_COUNTER(hinted_free, cs->c.hinted[FR]);
+CS_COUNTER(hinted_in_use, cs->c.hinted[IU]);
+CS_COUNTER(shared_kernel_text, cs->c.shared[KT]);
+CS_COUNTER(shared_kernel_rodata, cs->c.shared[KR]);
+CS_COUNTER(shared_process_text, cs->c.shared[PT]);
+CS_COUNTER(shared_free, cs->c.shared[FR]);
+CS_COUNTER(shared_in_use, cs->c.shared[IU]);
+CS_COUNTER(inserted_kernel_text, cs->c.inserted[KT]);
+CS_COUNTER(inserted_kernel_rodata, cs->c.inserted[KR]);
+CS_COUNTER(inserted_process_text, cs->c.inserted[PT]);
+CS_COUNTER(inserted_free, cs->c.inserted[FR]);
+CS_COUNTER(inserted_in_use, cs->c.inserted[IU]);
+CS_COUNTER(skipped_kernel_text, cs->c.skipped[KT]);
+CS_COUNTER(skipped_kernel_rodata, cs->c.skipped[KR]);
+CS_COUNTER(skipped_process_text, cs->c.skipped[PT]);
+CS_COUNTER(skipped_free, cs->c.skipped[FR]);
+CS_COUNTER(skipped_in_use, cs->c.skipped[IU]);
+CS_COUNTER(errors_kernel_text, cs->c.errors[KT]);
+CS_COUNTER(errors_kernel_rodata, cs->c.errors[KR]);
+CS_COUNTER(errors_process_text, cs->c.errors[PT]);
+CS_COUNTER(errors_free, cs->c.errors[FR]);
+CS_COUNTER(errors_in_use, cs->c.errors[IU]);
+#undef KT
+#undef KR
+#undef PT
+#undef FR
+#undef IU
+CS_COUNTER(backed_off, cs->c.backed_off);
+CS_COUNTER(unshared_seen, cs->c.unshared_seen);
+CS_COUNTER(hypercall_errors, cs->c.hypercall_errors);
+CS_COUNTER(full_scans, cs->c.full_scans);
+CS_COUNTER(need_volatile, cs->c.need_volatile);
+CS_COUNTER(cow_faults, cs->hv_cow_faults);
+CS_COUNTER(fifo_depth, cs->fifo.len);
+CS_COUNTER(bonus, cs->fifo.bonus);
+CS_COUNTER(reclaimed, cs->fifo.reclaimed);
+CS_COUNTER(notifications, READ_ONCE(cs->notifications));
+CS_COUNTER(refill_stalls, cs->refill_stalls);
 
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *ka,
 			 char *buf)
@@ -124,7 +83,94 @@ static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *ka,
 	return sysfs_emit(buf, "%s\n",
 			  cs->mode == CS_MODE_XEN ? "xen" : "estimate");
 }
-static struct kobj_attribute cs_mode_attr = __ATTR_RO(mode);
+static struct kobj_attribute mode_attr = __ATTR_RO(mode);
+
+static struct attribute *cs_counter_attrs[] = {
+	&hinted_kernel_text_attr.attr,
+	&hinted_kernel_rodata_attr.attr,
+	&hinted_process_text_attr.attr,
+	&hinted_free_attr.attr,
+	&hinted_in_use_attr.attr,
+	&shared_kernel_text_attr.attr,
+	&shared_kernel_rodata_attr.attr,
+	&shared_process_text_attr.attr,
+	&shared_free_attr.attr,
+	&shared_in_use_attr.attr,
+	&inserted_kernel_text_attr.attr,
+	&inserted_kernel_rodata_attr.attr,
+	&inserted_process_text_attr.attr,
+	&inserted_free_attr.attr,
+	&inserted_in_use_attr.attr,
+	&skipped_kernel_text_attr.attr,
+	&skipped_kernel_rodata_attr.attr,
+	&skipped_process_text_attr.attr,
+	&skipped_free_attr.attr,
+	&skipped_in_use_attr.attr,
+	&errors_kernel_text_attr.attr,
+	&errors_kernel_rodata_attr.attr,
+	&errors_process_text_attr.attr,
+	&errors_free_attr.attr,
+	&errors_in_use_attr.attr,
+	&backed_off_attr.attr,
+	&unshared_seen_attr.attr,
+	&hypercall_errors_attr.attr,
+	&full_scans_attr.attr,
+	&need_volatile_attr.attr,
+	&cow_faults_attr.attr,
+	&fifo_depth_attr.attr,
+	&bonus_attr.attr,
+	&reclaimed_attr.attr,
+	&notifications_attr.attr,
+	&refill_stalls_attr.attr,
+	&mode_attr.attr,
+	NULL,
+};
+
+/* Knobs: one read-write file per entry of the portable knob table. */
+struct cs_knob_attr {
+	struct kobj_attribute ka;
+	unsigned int knob;		/* CS_KNOB_* */
+};
+
+static struct cs_knob_attr cs_knob_attrs[CS_KNOB_NR];
+static struct attribute *cs_knob_attr_ptrs[CS_KNOB_NR + 1];
+
+static ssize_t cs_knob_show(struct kobject *kobj, struct kobj_attribute *ka,
+			    char *buf)
+{
+	struct cs_knob_attr *a = container_of(ka, struct cs_knob_attr, ka);
+	u64 v;
+
+	mutex_lock(&cs->lock);
+	v = cs->knob[a->knob];
+	mutex_unlock(&cs->lock);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static ssize_t cs_knob_store(struct kobject *kobj, struct kobj_attribute *ka,
+			     const char *buf, size_t count)
+{
+	struct cs_knob_attr *a = container_of(ka, struct cs_knob_attr, ka);
+	u64 v, old;
+	int rc = cs_knob_parse(a->knob, buf, count, &v);
+
+	if (rc)
+		return rc;
+	mutex_lock(&cs->lock);
+	old = cs->knob[a->knob];
+	cs->knob[a->knob] = v;
+	mutex_unlock(&cs->lock);
+	if (a->knob == CS_KNOB_RUN && v)
+		wake_up_process(cs->scanner);
+	/*
+	 * Free page reporting idles after a round it could not hint (run off,
+	 * or hint_free off): have it offer the free blocks again now.
+	 */
+	if ((a->knob == CS_KNOB_RUN || a->knob == CS_KNOB_HINT_FREE) &&
+	    v == 1 && old != 1)
+		cs_free_report_poke();
+	return count;
+}
 
 static ssize_t fingerprints_read(struct file *f, struct kobject *kobj,
 				 struct bin_attribute *ba, char *buf,
@@ -143,82 +189,47 @@ static struct bin_attribute bin_attr_fingerprints =
 
 static struct bin_attribute *cs_bin_attrs[] = { &bin_attr_fingerprints, NULL };
 
-static void cs_attr_set(struct cs_attr *a, const char *name, bool rw,
-			enum cs_attr_kind kind, unsigned int idx,
-			unsigned int cls)
-{
-	sysfs_attr_init(&a->ka.attr);
-	a->ka.attr.name = name;
-	a->ka.attr.mode = rw ? 0644 : 0444;
-	a->ka.show = cs_show;
-	a->ka.store = rw ? cs_store : NULL;
-	a->kind = kind;
-	a->idx = idx;
-	a->cls = cls;
-}
+static const struct attribute_group cs_knob_group = {
+	.attrs = cs_knob_attr_ptrs,
+};
 
-static void cs_free_names(void)
-{
-	unsigned int i;
+static const struct attribute_group cs_counter_group = {
+	.attrs = cs_counter_attrs,
+	.bin_attrs = cs_bin_attrs,
+};
 
-	for (i = CS_KNOB_NR; cs_attrs && i < CS_NR_ATTRS; i++)
-		kfree(cs_attrs[i].ka.attr.name);
-	kfree(cs_attrs);
-	cs_attrs = NULL;
-}
+static const struct attribute_group *cs_groups[] = {
+	&cs_knob_group, &cs_counter_group, NULL,
+};
 
 int cs_sysfs_init(void)
 {
-	unsigned int i = 0, k, c;
-	int rc = -ENOMEM;
+	unsigned int k;
+	int rc;
 
-	cs_attrs = kcalloc(CS_NR_ATTRS, sizeof(*cs_attrs), GFP_KERNEL);
-	if (!cs_attrs)
-		return -ENOMEM;
-	for (k = 0; k < CS_KNOB_NR; k++, i++)
-		cs_attr_set(&cs_attrs[i], cs_knobs[k].name, true,
-			    CS_ATTR_KNOB, k, 0);
-	for (k = 0; k < ARRAY_SIZE(cs_class_counters); k++)
-		for (c = 0; c < XEN_COSHARE_CLASS_NR; c++, i++) {
-			char *name = kasprintf(GFP_KERNEL, "%s_%s",
-					       cs_class_counters[k],
-					       cs_class_names[c]);
+	for (k = 0; k < CS_KNOB_NR; k++) {
+		struct cs_knob_attr *a = &cs_knob_attrs[k];
 
-			if (!name)
-				goto free;
-			cs_attr_set(&cs_attrs[i], name, false, CS_ATTR_CLASS,
-				    k, c);
-		}
-	for (k = 0; k < CS_G_NR; k++, i++) {
-		char *name = kstrdup(cs_global_names[k], GFP_KERNEL);
-
-		if (!name)
-			goto free;
-		cs_attr_set(&cs_attrs[i], name, false, CS_ATTR_GLOBAL, k, 0);
+		sysfs_attr_init(&a->ka.attr);
+		a->ka.attr.name = cs_knobs[k].name;
+		a->ka.attr.mode = 0644;
+		a->ka.show = cs_knob_show;
+		a->ka.store = cs_knob_store;
+		a->knob = k;
+		cs_knob_attr_ptrs[k] = &a->ka.attr;
 	}
-	for (i = 0; i < CS_NR_ATTRS; i++)
-		cs_attr_ptrs[i] = &cs_attrs[i].ka.attr;
-	cs_attr_ptrs[i] = &cs_mode_attr.attr;
-	cs_group.bin_attrs = cs_bin_attrs;
 
 	cs->kobj = kobject_create_and_add("coshare", mm_kobj);
 	if (!cs->kobj)
-		goto free;
-	rc = sysfs_create_group(cs->kobj, &cs_group);
-	if (rc) {
+		return -ENOMEM;
+	rc = sysfs_create_groups(cs->kobj, cs_groups);
+	if (rc)
 		kobject_put(cs->kobj);
-		goto free;
-	}
-	return 0;
-
-free:
-	cs_free_names();
 	return rc;
 }
 
 void cs_sysfs_exit(void)
 {
-	sysfs_remove_group(cs->kobj, &cs_group);
+	sysfs_remove_groups(cs->kobj, cs_groups);
 	kobject_put(cs->kobj);
-	cs_free_names();
 }

@@ -45,6 +45,14 @@ for f in $knobs $counters mode fingerprints; do
     [ -r $S/$f ] || { echo "missing $S/$f"; missing=$((missing + 1)); }
 done
 check "every sysfs file is there ($(echo $knobs $counters | wc -w) + 2)" [ $missing = 0 ]
+extra=
+for f in $(ls $S); do
+    case " $knobs $counters mode fingerprints " in
+    *" $f "*) ;;
+    *) extra="$extra $f";;
+    esac
+done
+check "no sysfs file but those${extra:+ (also:$extra)}" [ -z "$extra" ]
 check "fingerprints readable by root only" [ "$(stat -c %a $S/fingerprints)" = 400 ]
 for f in $counters; do
     v=$(cat $S/$f); case "$v" in ''|*[!0-9]*) fail "counter $f reads '$v'";; esac
