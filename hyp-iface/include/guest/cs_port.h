@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * cs_port.h - the types the guest's portable logic needs and the coshare
- * ABI header, from the kernel or from libc, so the same .c files build
- * into coshare.ko and into the userspace tests.  Linux renames Xen's
+ * cs_port.h - the coshare ABI as guest code includes it: the types the
+ * guest's portable logic needs and coshare.h, from the kernel or from libc,
+ * so the same .c files (guest-driver/policy/, volatile-pages/) build into
+ * coshare.ko and into the userspace tests without either folder including
+ * the other's headers.  Linux renames Xen's
  * guest-handle macros and lacks XENMEM_sharing_op; the few lines below
  * fill that in so that coshare.h is used unchanged.
  */
