@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/shrinker.h>
 #include <linux/page_reporting.h>
+#include <linux/sched.h>
 
 #include "cs_policy.h"
 #include "cs_vfifo.h"
@@ -52,6 +53,11 @@ struct cs_state {
 	u64 refill_stalls;		/* refills that did not gain ground */
 	unsigned long refill_after;	/* jiffies: no refill before */
 	int virq_irq;			/* irq of the bound VIRQ_COSHARE */
+	u64 refused_unflushed;		/* hints repayment refused since the
+					 * last cs_submit_flush(), which every
+					 * lock hold that submits ends with */
+	bool reoffer_free;		/* the pool grew past refused free
+					 * pages: the scanner re-offers them */
 
 	struct task_struct *scanner;
 	struct kobject *kobj;
@@ -61,6 +67,18 @@ struct cs_state {
 };
 
 extern struct cs_state *cs;
+
+/*
+ * Has the scanner run a pass now (a knob changed, refused free pages fit).
+ * Lock held: the scanner exists from the end of cs_init() to the start of
+ * cs_exit() only, and sysfs and the pool's refill live longer than that.
+ */
+static inline void cs_scanner_wake(void)
+{
+	lockdep_assert_held(&cs->lock);
+	if (cs->scanner)
+		wake_up_process(cs->scanner);
+}
 
 /* sysfs.c */
 int cs_sysfs_init(void);
@@ -89,7 +107,12 @@ void cs_free_report_exit(void);
 
 /* submit.c: one page of a class; flushes full batches.  Lock held. */
 void cs_submit(unsigned int cls, unsigned long pfn);
-void cs_submit_flush(void);
+/*
+ * Sends every class's batch.  Returns the hints repayment refused since
+ * the last call (the pool did not cover them): the pool's deficit has grown
+ * by as much, for its next refill.
+ */
+u64 cs_submit_flush(void);
 int cs_unhint_all(void);
 int cs_hyp_version(struct xen_coshare_version *v);
 int cs_hyp_batch(u8 op, unsigned int cls, xen_coshare_entry_t *ents, u32 nr);
@@ -107,7 +130,8 @@ ssize_t cs_fp_read(char *buf, loff_t off, size_t count);
 int cs_volatile_init(void);
 void cs_volatile_exit(void);
 void cs_volatile_balance(void);
-/* free_report.c: free pages refused earlier are offered again soon. */
+/* free_report.c: free pages refused earlier are offered again soon (the
+ * scanner calls it when the pool says cs->reoffer_free). */
 void cs_free_report_poke(void);
 /* Refills the pool soon, from a work item (callers may hold cs->lock). */
 void cs_volatile_kick(void);

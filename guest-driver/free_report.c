@@ -34,7 +34,6 @@ static int cs_report(struct page_reporting_dev_info *prd,
 		mutex_unlock(&cs->lock);
 		return -EAGAIN;	/* left unreported: offered again later */
 	}
-	refused = cs->c.need_volatile;
 	for_each_sg(sgl, sg, nents, i) {
 		unsigned long pfn = page_to_pfn(sg_page(sg));
 		unsigned long n = sg->length >> PAGE_SHIFT, j;
@@ -42,17 +41,15 @@ static int cs_report(struct page_reporting_dev_info *prd,
 		for (j = 0; j < n; j++)
 			cs_submit(XEN_COSHARE_CLASS_ZERO, pfn + j);
 	}
-	cs_submit_flush();
-	refused = cs->c.need_volatile - refused;
-	if (refused) {
-		/*
-		 * Repayment is on and the pool did not cover these pages (the
-		 * flush added them to its deficit): refill now, and have them
-		 * offered again (an error leaves the whole batch unreported;
-		 * the hinted ones come back as already shared).
-		 */
+	/*
+	 * Repayment is on and the pool did not cover some of these pages:
+	 * refill it now, and have them offered again once it has grown (an
+	 * error leaves the whole batch unreported; the hinted ones come back
+	 * as already shared).
+	 */
+	refused = cs_submit_flush();
+	if (refused)
 		cs_volatile_kick();
-	}
 	mutex_unlock(&cs->lock);
 	return refused ? -EAGAIN : 0;
 }

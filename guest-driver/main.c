@@ -87,13 +87,10 @@ static int cs_scanner(void *unused)
 				 * if repayment refused pages the pool did not
 				 * cover yet.
 				 */
-				u64 refused = cs->c.need_volatile;
-
 				cs->denied = false;
 				cs_collect_kernel();
-				cs_submit_flush();
-				kernel_done = !cs->denied &&
-					      cs->c.need_volatile == refused;
+				kernel_done = !cs_submit_flush() &&
+					      !cs->denied;
 				kernel_next = jiffies +
 					msecs_to_jiffies(CS_KERNEL_REHINT_MS);
 			}
@@ -102,6 +99,10 @@ static int cs_scanner(void *unused)
 			cs_submit_flush();
 			if (cs->mode == CS_MODE_XEN)
 				cs_volatile_balance();
+			if (cs->reoffer_free) {
+				cs->reoffer_free = false;
+				cs_free_report_poke();
+			}
 		}
 		sleep = cs->knob[CS_KNOB_SLEEP_MILLISECS];
 		mutex_unlock(&cs->lock);
@@ -121,6 +122,7 @@ static void cs_free_state(void)
 
 static int __init cs_init(void)
 {
+	struct task_struct *scanner;
 	int k, rc;
 
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
@@ -155,11 +157,16 @@ static int __init cs_init(void)
 	rc = cs_free_report_init();
 	if (rc)
 		goto sysfs;
-	cs->scanner = kthread_run(cs_scanner, NULL, "kcoshared");
-	if (IS_ERR(cs->scanner)) {
-		rc = PTR_ERR(cs->scanner);
+	scanner = kthread_create(cs_scanner, NULL, "kcoshared");
+	if (IS_ERR(scanner)) {
+		rc = PTR_ERR(scanner);
 		goto report;
 	}
+	get_task_struct(scanner);	/* woken until cs_exit() lets go */
+	mutex_lock(&cs->lock);
+	cs->scanner = scanner;
+	mutex_unlock(&cs->lock);
+	wake_up_process(scanner);
 	pr_info("loaded in %s mode, %lu pfns\n",
 		cs->mode == CS_MODE_XEN ? "xen" : "estimate", cs->max_pfn);
 	return 0;
@@ -179,7 +186,14 @@ free:
 
 static void __exit cs_exit(void)
 {
-	kthread_stop(cs->scanner);
+	struct task_struct *scanner;
+
+	mutex_lock(&cs->lock);
+	scanner = cs->scanner;
+	cs->scanner = NULL;
+	mutex_unlock(&cs->lock);
+	kthread_stop(scanner);
+	put_task_struct(scanner);
 	cs_collect_process_exit();
 	cs_collect_memory_exit();
 	cs_free_report_exit();

@@ -80,9 +80,11 @@ static void cs_flush(unsigned int cls)
 	if (!cs_hyp_batch(XENMEM_sharing_op_coshare_hint, cls, b->ents, b->nr))
 		cs_account_batch(&cs->c, cs->backoff, &cs->shared, cls, b->ents,
 				 b->nr, cs->scan);
-	/* Repayment refused what the pool did not cover: grow it by as much. */
-	cs->fifo.deficit += cs->c.need_volatile - refused;
 	b->nr = 0;
+	/* Repayment refused what the pool did not cover: grow it by as much. */
+	refused = cs->c.need_volatile - refused;
+	cs->fifo.deficit += refused;
+	cs->refused_unflushed += refused;
 }
 
 void cs_submit(unsigned int cls, unsigned long pfn)
@@ -104,14 +106,18 @@ void cs_submit(unsigned int cls, unsigned long pfn)
 		cs_flush(cls);
 }
 
-void cs_submit_flush(void)
+u64 cs_submit_flush(void)
 {
 	unsigned int cls;
+	u64 refused;
 
 	if (cs->mode == CS_MODE_ESTIMATE)
-		return;
+		return 0;
 	for (cls = 0; cls < XEN_COSHARE_CLASS_NR; cls++)
 		cs_flush(cls);
+	refused = cs->refused_unflushed;
+	cs->refused_unflushed = 0;
+	return refused;
 }
 
 /* run=2: every gfn this guest saw shared is unshared again. */

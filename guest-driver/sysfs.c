@@ -159,9 +159,9 @@ static ssize_t cs_knob_store(struct kobject *kobj, struct kobj_attribute *ka,
 	mutex_lock(&cs->lock);
 	old = cs->knob[a->knob];
 	cs->knob[a->knob] = v;
-	mutex_unlock(&cs->lock);
 	if (a->knob == CS_KNOB_RUN && v)
-		wake_up_process(cs->scanner);
+		cs_scanner_wake();
+	mutex_unlock(&cs->lock);
 	/*
 	 * Free page reporting idles after a round it could not hint (run off,
 	 * or hint_free off): have it offer the free blocks again now.

@@ -174,8 +174,11 @@ static void cs_volatile_refill(void)
 		list_del(&page->lru);
 		cs_pool_page_free(page);
 	}
-	if (covering && gained)
-		cs_free_report_poke();	/* the refused pages fit now */
+	if (covering && gained) {
+		/* The refused pages fit now: the scanner re-offers them. */
+		cs->reoffer_free = true;
+		cs_scanner_wake();
+	}
 }
 
 void cs_volatile_balance(void)
