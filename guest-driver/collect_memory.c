@@ -100,6 +100,7 @@ static int cs_walk_init(void)
 	cs_never_hint_buffer(cs, sizeof(*cs));
 	cs_never_hint_buffer(cs->batch,
 			     XEN_COSHARE_CLASS_NR * sizeof(*cs->batch));
+	cs_never_hint_buffer(cs->op_batch, sizeof(*cs->op_batch));
 	return 0;
 }
 

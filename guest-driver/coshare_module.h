@@ -36,7 +36,8 @@ struct cs_state {
 	struct mutex lock;		/* knobs, counters, batches, pool */
 	u64 knob[CS_KNOB_NR];
 	struct cs_counters c;
-	struct cs_batch *batch;		/* one per class */
+	struct cs_batch *batch;		/* hints: one per class */
+	struct cs_batch *op_batch;	/* vol_add and unhint */
 	struct cs_backoff *backoff;
 	struct cs_bitmap shared;	/* gfns last seen shared */
 	u32 scan;			/* full scans started */

@@ -115,6 +115,7 @@ static void cs_free_state(void)
 {
 	vfree(cs->shared.words);
 	kvfree(cs->backoff);
+	kvfree(cs->op_batch);
 	kvfree(cs->batch);
 	kfree(cs);
 	cs = NULL;
@@ -139,10 +140,11 @@ static int __init cs_init(void)
 	rc = -ENOMEM;
 	cs->batch = kvcalloc(XEN_COSHARE_CLASS_NR, sizeof(*cs->batch),
 			     GFP_KERNEL);
+	cs->op_batch = kvzalloc(sizeof(*cs->op_batch), GFP_KERNEL);
 	cs->backoff = kvzalloc(sizeof(*cs->backoff), GFP_KERNEL);
 	cs->shared.bits = cs->max_pfn;
 	cs->shared.words = vzalloc(DIV_ROUND_UP(cs->max_pfn, 64) * 8);
-	if (!cs->batch || !cs->backoff || !cs->shared.words)
+	if (!cs->batch || !cs->op_batch || !cs->backoff || !cs->shared.words)
 		goto free;
 
 	rc = cs_fp_init();

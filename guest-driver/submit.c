@@ -123,7 +123,7 @@ u64 cs_submit_flush(void)
 /* run=2: every gfn this guest saw shared is unshared again. */
 int cs_unhint_all(void)
 {
-	struct cs_batch *b = &cs->batch[0];
+	struct cs_batch *b = cs->op_batch;
 	unsigned long pfn;
 	int rc = 0;
 

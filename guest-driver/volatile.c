@@ -29,9 +29,10 @@ static u64 *cs_fifo_gfns;
 static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took */
 static u64 cs_nr_reclaimed;
 
-static u32 cs_slot_of_newest(void)
+/* The pool page of the slot the next push fills, or the last pop emptied. */
+static struct page **cs_pool_at_tail(void)
 {
-	return (cs->fifo.head + cs->fifo.len) % cs->fifo.cap;
+	return &cs->pool[cs_vfifo_slot(&cs->fifo, cs->fifo.len)];
 }
 
 /* Learns what Xen reclaimed; those pages must never be touched again. */
@@ -49,12 +50,12 @@ static void cs_volatile_sync(void)
 	cs->fifo.repay_percent = (st->flags & XEN_COSHARE_CTL_REPAY) ? 100 :
 				 cs->knob[CS_KNOB_REPAY_PERCENT];
 	do {
-		u32 first = cs->fifo.head;
+		const struct cs_vfifo was = cs->fifo;	/* its oldest went */
 
 		n = cs_vfifo_sync(&cs->fifo, st->fifo_depth, st->bonus, gone,
 				  ARRAY_SIZE(gone));
 		for (i = 0; i < n; i++) {
-			struct page *page = cs->pool[(first + i) % cs->fifo.cap];
+			struct page *page = cs->pool[cs_vfifo_slot(&was, i)];
 
 			list_add(&page->lru, &cs_reclaimed);
 			cs_nr_reclaimed++;
@@ -99,7 +100,7 @@ static void cs_pool_page_free(struct page *page)
  */
 static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 {
-	struct cs_batch *b = &cs->batch[0];
+	struct cs_batch *b = cs->op_batch;
 	struct page *pages[CS_REFILL_CHUNK];
 	u32 i, added = 0;
 
@@ -116,7 +117,7 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 		b->nr = 0;
 	for (i = 0; i < n; i++) {
 		if (i < b->nr && b->ents[i].result == XEN_COSHARE_RES_DONE) {
-			cs->pool[cs_slot_of_newest()] = pages[i];
+			*cs_pool_at_tail() = pages[i];
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
 		} else {
@@ -206,7 +207,7 @@ static unsigned long cs_shrink_scan(struct shrinker *s,
 		struct page *page;
 
 		cs_vfifo_pop_newest(&cs->fifo, &gfn);
-		page = cs->pool[cs_slot_of_newest()];
+		page = *cs_pool_at_tail();
 		memset(&ent, 0, sizeof(ent));
 		ent.gfn = gfn;
 		if (cs_hyp_batch(XENMEM_sharing_op_coshare_vol_del, 0, &ent, 1) ||
@@ -303,7 +304,7 @@ void cs_volatile_exit(void)
 				cs->fifo.len + 1);
 			break;
 		}
-		cs_pool_page_free(cs->pool[cs_slot_of_newest()]);
+		cs_pool_page_free(*cs_pool_at_tail());
 	}
 	if (cs_nr_reclaimed)
 		pr_warn("%llu reclaimed pages stay out of use\n", cs_nr_reclaimed);

@@ -45,6 +45,16 @@ u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack);
 /* Pages the shrinker may give back without breaking the invariant. */
 u32 cs_vfifo_shrinkable(const struct cs_vfifo *f);
 
+/*
+ * The ring slot of the i-th oldest page (gfns[] index), for callers that
+ * keep data of their own per page beside it: i == len is the slot the next
+ * push fills, and the one the last pop_newest emptied.
+ */
+static inline u32 cs_vfifo_slot(const struct cs_vfifo *f, u32 i)
+{
+	return (f->head + i) % f->cap;
+}
+
 /* A gfn the hypervisor accepted (vol_add returned DONE). */
 int cs_vfifo_push(struct cs_vfifo *f, u64 gfn);
 /* The newest gfn, removed: the shrinker unregisters it and frees it. */

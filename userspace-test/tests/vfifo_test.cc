@@ -91,6 +91,28 @@ TEST_F(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
     EXPECT_EQ(cs_vfifo_sync(&f, 6, 4, out.data(), 8), 0);
 }
 
+// cs_vfifo_slot() names where each page's gfn sits, oldest first, across
+// the ring's wrap; slot len is where the next push lands and the last pop
+// came from (the module keeps its struct page pointers by slot).
+TEST_F(VolatileFifo, SlotsFollowTheRingAcrossItsWrap)
+{
+    std::vector<uint64_t> out(8);
+    cs_vfifo_init(&f, store.data(), 4);
+    for (uint64_t g = 1; g <= 4; ++g)
+        cs_vfifo_push(&f, g);
+    ASSERT_EQ(cs_vfifo_sync(&f, 2, 0, out.data(), 8), 2);    // 1, 2 went
+    uint32_t next = cs_vfifo_slot(&f, f.len);
+    cs_vfifo_push(&f, 5);
+    cs_vfifo_push(&f, 6);
+    EXPECT_EQ(store[next], 5u);
+    for (uint32_t i = 0; i < f.len; ++i)
+        EXPECT_EQ(store[cs_vfifo_slot(&f, i)], 3 + i);
+    uint64_t gfn = 0;
+    ASSERT_EQ(cs_vfifo_pop_newest(&f, &gfn), 0);
+    EXPECT_EQ(gfn, 6u);
+    EXPECT_EQ(store[cs_vfifo_slot(&f, f.len)], 6u);
+}
+
 // The guest's FIFO and the engine's agree on which pages a CoW storm
 // reclaimed: the guest learns them from the depth the engine reports.
 TEST_F(VolatileFifo, AgreesWithTheEngineAfterReclaim)
