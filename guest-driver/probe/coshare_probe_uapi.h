@@ -53,6 +53,8 @@ enum coshare_probe_mem {
 					 * map's status out, rc the unmap's */
 	COSHARE_PROBE_MEM_RESERVATION,	/* rc: our tot_pages (gfn 0) or
 					 * max_pages (gfn 1) */
+	COSHARE_PROBE_MEM_MAP_GRANT_FRAME, /* XENMEM_add_to_physmap: frame
+					 * gfn2 of our grant table at gfn */
 };
 
 struct coshare_probe_memop {

@@ -171,6 +171,17 @@ static long cs_probe_memop(struct coshare_probe_memop __user *um)
 		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
 		break;
 	}
+	case COSHARE_PROBE_MEM_MAP_GRANT_FRAME: {
+		struct xen_add_to_physmap x = {
+			.domid = DOMID_SELF,
+			.space = XENMAPSPACE_grant_table,
+			.idx = m.gfn2,
+			.gpfn = m.gfn,
+		};
+
+		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+		break;
+	}
 	case COSHARE_PROBE_MEM_EXCHANGE:
 		m.rc = cs_probe_exchange(m.gfn);
 		break;

@@ -2,10 +2,13 @@
 // hostile_memory.cc - a guest that attacks coshare through Xen's ordinary
 // memory and grant hypercalls, on two vCPUs at once.  Its pages hold content
 // another guest holds too, so they are shared with that guest's; one vCPU
-// keeps hinting and unhinting them in every class, while the other:
+// keeps hinting and unhinting them in every class and registering them as
+// volatile pages (and taking them back), while the other:
 // - takes them out of the physmap (remove_from_physmap, decrease_reservation)
 //   and puts pages back (populate_physmap);
-// - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn);
+// - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn), and maps
+//   a frame of its grant table over them (XENMAPSPACE_grant_table: Xen
+//   holds the gfn's lock while it gives the page up), then removes it;
 // - exchanges them for new pages (XENMEM_exchange: Xen unshares the gfn,
 //   then refuses to take a page from an HVM guest);
 // - tries to give them away (GNTTABOP_transfer, which Xen refuses HVM
@@ -68,6 +71,10 @@ bool allowed(const std::string& op, long rc)
         return rc <= 0 && rc >= -12;
     if (op == "grant_unmap")
         return rc == 0;
+    if (op == "map_grant_frame")    // -EBUSY: the engine was busy
+        return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM;
+    if (op == "unmap_grant_frame")
+        return rc == 0;
     return false;
 }
 
@@ -122,9 +129,13 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
                 some.push_back(gfns[rng() % gfns.size()]);
             std::sort(some.begin(), some.end());
             some.erase(std::unique(some.begin(), some.end()), some.end());
+            static const uint32_t others[] = {
+                XENMEM_sharing_op_coshare_unhint,
+                XENMEM_sharing_op_coshare_vol_add,      // volatile gfns the
+                XENMEM_sharing_op_coshare_vol_del};     // other vCPU hits
             HintTally t = rng() % 4 ?
                 hint_gfns(pc, some, rng() % XEN_COSHARE_CLASS_NR) :
-                batch_gfns(pc, some, XENMEM_sharing_op_coshare_unhint);
+                batch_gfns(pc, some, others[rng() % 3]);
             for (const auto& [what, n] : t.results)
                 hinter_results[what] += n;
             ++batches;
@@ -149,6 +160,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     // could not give: they stay populated (1 MiB each, charged to us), so
     // after kStuck of them the hints go into those instead.
     constexpr size_t kStuck = 2;
+    constexpr uint64_t kGrantFrame = 20;
     std::vector<uint64_t> stuck;
     for (unsigned r = 0; r < h.rounds; ++r) {
         size_t i = rng() % h.pages, j = i;
@@ -159,10 +171,18 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             note("remove", pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]));
         } else if (what < 40) {
             note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, gfns[i]));
-        } else if (what < 62) {
+        } else if (what < 58) {
             j = rng() % h.pages;
             if (j != i)
                 note("move", pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]));
+        } else if (what < 62) {
+            // A frame Linux does not use (it grows its table from frame 0).
+            long rc = note("map_grant_frame",
+                           pc.memop(COSHARE_PROBE_MEM_MAP_GRANT_FRAME, gfns[i],
+                                    kGrantFrame));
+            if (rc == 0)
+                note("unmap_grant_frame",
+                     pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]));
         } else if (what < 70) {
             note("exchange", pc.memop(COSHARE_PROBE_MEM_EXCHANGE, gfns[i]));
         } else if (what < 73) {
@@ -233,6 +253,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             usleep(10000);
         grants_left += tries == 1000;
     }
+    batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_vol_del);  // ours again
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
         if (!populated(pc, gfns[i]))
