@@ -50,10 +50,8 @@ void pin_to_cpu(unsigned cpu)
 // What each op may answer: anything else is counted as wrong.
 bool allowed(const std::string& op, long rc)
 {
-    // remove: -EBUSY, the other vCPU hinted the gfn anew; -ENOENT, the
-    // other vCPU registered it volatile and Xen has reclaimed it since.
-    if (op == "remove")
-        return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOENT;
+    if (op == "remove")     // -EBUSY: the other vCPU hinted the gfn anew
+        return rc == 0 || rc == -EBUSY || rc == -EAGAIN;
     if (op == "decrease" || op == "split_decrease")
         return rc == 1 || rc == 0;  // 0: the gfn was taken meanwhile
     if (op == "populate" || op == "far" || op == "far_beside" ||
