@@ -2,8 +2,7 @@
 // hostile_memory.cc - a guest that attacks coshare through Xen's ordinary
 // memory and grant hypercalls, on two vCPUs at once.  Its pages hold content
 // another guest holds too, so they are shared with that guest's; one vCPU
-// keeps hinting and unhinting them in every class and registering them as
-// volatile pages (and taking them back), while the other:
+// keeps hinting and unhinting them in every class, while the other:
 // - takes them out of the physmap (remove_from_physmap, decrease_reservation)
 //   and puts pages back (populate_physmap);
 // - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn), and maps
@@ -129,13 +128,9 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
                 some.push_back(gfns[rng() % gfns.size()]);
             std::sort(some.begin(), some.end());
             some.erase(std::unique(some.begin(), some.end()), some.end());
-            static const uint32_t others[] = {
-                XENMEM_sharing_op_coshare_unhint,
-                XENMEM_sharing_op_coshare_vol_add,      // volatile gfns the
-                XENMEM_sharing_op_coshare_vol_del};     // other vCPU hits
             HintTally t = rng() % 4 ?
                 hint_gfns(pc, some, rng() % XEN_COSHARE_CLASS_NR) :
-                batch_gfns(pc, some, others[rng() % 3]);
+                batch_gfns(pc, some, XENMEM_sharing_op_coshare_unhint);
             for (const auto& [what, n] : t.results)
                 hinter_results[what] += n;
             ++batches;
@@ -253,7 +248,6 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             usleep(10000);
         grants_left += tries == 1000;
     }
-    batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_vol_del);  // ours again
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
         if (!populated(pc, gfns[i]))
