@@ -58,6 +58,15 @@ void cs_volatile_unlink(struct cs_engine *e, struct cs_domain *d,
  * walk is over domain slots, never over volatile pages.  Inside a p2m hold,
  * only the held domain's pages can be taken.
  */
+/* Volatile pages d can give to a fault of `group` (none for another group
+ * unless dom0 lets d lend). */
+static uint64_t cs_spare_for(const struct cs_domain *d, uint16_t group)
+{
+    if ( d->group != group && !(d->flags & XEN_COSHARE_CTL_LEND) )
+        return 0;
+    return cs_repay_spare(d);
+}
+
 static uint32_t cs_reclaim_pick(const struct cs_engine *e,
                                 const struct cs_domain *first, uint16_t group)
 {
@@ -66,21 +75,19 @@ static uint32_t cs_reclaim_pick(const struct cs_engine *e,
     unsigned int slot;
 
     if ( held )
-        return held == first || (cs_repay_spare(held) &&
-                                 (held->group == group ||
-                                  (held->flags & XEN_COSHARE_CTL_LEND)))
-               ? held->fifo_head : CS_NIL;
+        return held == first || cs_spare_for(held, group) ? held->fifo_head
+                                                          : CS_NIL;
     if ( first && first->fifo_head != CS_NIL )
         return first->fifo_head;
     for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
     {
         const struct cs_domain *d = e->dom[slot];
+        uint64_t spare = d ? cs_spare_for(d, group) : 0;
 
-        if ( d && cs_repay_spare(d) > most &&
-             (d->group == group || (d->flags & XEN_COSHARE_CTL_LEND)) )
+        if ( spare > most )
         {
             best = d;
-            most = cs_repay_spare(d);
+            most = spare;
         }
     }
     return best ? best->fifo_head : CS_NIL;
