@@ -135,6 +135,20 @@ static long cs_probe_grant_map_at(struct coshare_probe_memop *m)
 	return rc;
 }
 
+/* XENMEM_add_to_physmap: idx of space (a gmfn, a grant-table frame) at gpfn. */
+static long cs_probe_add_to_physmap(unsigned int space, xen_ulong_t idx,
+				    xen_pfn_t gpfn)
+{
+	struct xen_add_to_physmap x = {
+		.domid = DOMID_SELF,
+		.space = space,
+		.idx = idx,
+		.gpfn = gpfn,
+	};
+
+	return HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+}
+
 static long cs_probe_memop(struct coshare_probe_memop __user *um)
 {
 	struct coshare_probe_memop m;
@@ -160,28 +174,13 @@ static long cs_probe_memop(struct coshare_probe_memop __user *um)
 		m.rc = cs_probe_reservation(XENMEM_populate_physmap,
 					    m.gfn, m.gfn2);
 		break;
-	case COSHARE_PROBE_MEM_MOVE: {
-		struct xen_add_to_physmap x = {
-			.domid = DOMID_SELF,
-			.space = XENMAPSPACE_gmfn,
-			.idx = m.gfn,
-			.gpfn = m.gfn2,
-		};
-
-		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+	case COSHARE_PROBE_MEM_MOVE:
+		m.rc = cs_probe_add_to_physmap(XENMAPSPACE_gmfn, m.gfn, m.gfn2);
 		break;
-	}
-	case COSHARE_PROBE_MEM_MAP_GRANT_FRAME: {
-		struct xen_add_to_physmap x = {
-			.domid = DOMID_SELF,
-			.space = XENMAPSPACE_grant_table,
-			.idx = m.gfn2,
-			.gpfn = m.gfn,
-		};
-
-		m.rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+	case COSHARE_PROBE_MEM_MAP_GRANT_FRAME:
+		m.rc = cs_probe_add_to_physmap(XENMAPSPACE_grant_table, m.gfn2,
+					       m.gfn);
 		break;
-	}
 	case COSHARE_PROBE_MEM_EXCHANGE:
 		m.rc = cs_probe_exchange(m.gfn);
 		break;

@@ -231,7 +231,8 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         }
         // What the op left there, as Xen tells it (not as we guess it).
         present[i] = populated(pc, gfns[i]);
-        present[j] = populated(pc, gfns[j]);
+        if (j != i)
+            present[j] = populated(pc, gfns[j]);
     }
     stop = true;
     hinter.join();
