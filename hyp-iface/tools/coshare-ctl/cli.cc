@@ -79,26 +79,26 @@ void add_domid(CLI::App* cmd, Args& a, bool required = true)
         o->required();
 }
 
-void add_repay(CLI::App* cmd, Args& a)
+// --NAME and --no-NAME: set or clear one control flag, never both.
+void add_flag_pair(CLI::App* cmd, const std::string& name, bool& on,
+                   const std::string& on_help, bool& off,
+                   const std::string& off_help)
 {
-    auto* on = cmd->add_flag("--repay", a.repay,
-                             "also switch repayment on (XEN_COSHARE_CTL_REPAY"
-                             ": the guest keeps volatile pages >= its bonus)");
-    auto* off = cmd->add_flag("--no-repay", a.no_repay,
-                              "also switch repayment off");
-    on->excludes(off);
+    cmd->add_flag("--" + name, on, on_help)
+        ->excludes(cmd->add_flag("--no-" + name, off, off_help));
 }
 
-void add_lend(CLI::App* cmd, Args& a)
+void add_control_flags(CLI::App* cmd, Args& a)
 {
-    auto* on = cmd->add_flag("--lend", a.lend,
-                             "also let its spare volatile pages pay other "
-                             "sharing groups' copy-on-write faults "
-                             "(XEN_COSHARE_CTL_LEND; default: its own group "
-                             "only)");
-    auto* off = cmd->add_flag("--no-lend", a.no_lend,
-                              "also keep its volatile pages to its own group");
-    on->excludes(off);
+    add_flag_pair(cmd, "repay", a.repay,
+                  "also switch repayment on (XEN_COSHARE_CTL_REPAY: the "
+                  "guest keeps volatile pages >= its bonus)",
+                  a.no_repay, "also switch repayment off");
+    add_flag_pair(cmd, "lend", a.lend,
+                  "also let its spare volatile pages pay other sharing "
+                  "groups' copy-on-write faults (XEN_COSHARE_CTL_LEND; "
+                  "default: its own group only)",
+                  a.no_lend, "also keep its volatile pages to its own group");
 }
 
 Commands build(CLI::App& app, Args& a)
@@ -110,14 +110,12 @@ Commands build(CLI::App& app, Args& a)
     c.enable = app.add_subcommand(
         "enable", "let a domain hint pages for sharing (needs a group too)");
     add_domid(c.enable, a);
-    add_repay(c.enable, a);
-    add_lend(c.enable, a);
+    add_control_flags(c.enable, a);
 
     c.disable = app.add_subcommand(
         "disable", "stop a domain hinting (its shared pages stay shared)");
     add_domid(c.disable, a);
-    add_repay(c.disable, a);
-    add_lend(c.disable, a);
+    add_control_flags(c.disable, a);
 
     c.group = app.add_subcommand(
         "group", "put a domain that shares nothing into a sharing group; "
