@@ -2,7 +2,8 @@
 // hostile_memory.cc - a guest that attacks coshare through Xen's ordinary
 // memory and grant hypercalls, on two vCPUs at once.  Its pages hold content
 // another guest holds too, so they are shared with that guest's; one vCPU
-// keeps hinting and unhinting them in every class, while the other:
+// keeps hinting and unhinting them in every class and registering them as
+// volatile pages (and taking them back), while the other:
 // - takes them out of the physmap (remove_from_physmap, decrease_reservation)
 //   and puts pages back (populate_physmap);
 // - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn), and maps
@@ -13,7 +14,8 @@
 // - tries to give them away (GNTTABOP_transfer, which Xen refuses HVM
 //   guests: shown, not assumed);
 // - populates over present gfns, and maps a grant of its own over them
-//   (an HVM grantee's map replaces the gfn's entry);
+//   (an HVM grantee's map replaces the gfn's entry, and Xen removes the
+//   granted gfn's own entry as an alias of the same page);
 // - populates gfns far apart, so that the p2m needs new tables while the
 //   hints split superpages, until the domain's p2m pool is empty (shown: a
 //   gfn far away fails while one beside an earlier one succeeds);
@@ -31,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -51,17 +54,19 @@ bool allowed(const std::string& op, long rc)
 {
     if (op == "remove")     // -EBUSY: the other vCPU hinted the gfn anew
         return rc == 0 || rc == -EBUSY || rc == -EAGAIN;
-    if (op == "decrease" || op == "split_decrease")
-        return rc == 1 || rc == 0;  // 0: the gfn was taken meanwhile
+    if (op == "decrease")   // a present gfn: its page always goes
+        return rc == 1;
+    if (op == "split_decrease")     // 0: no p2m page to split the superpage
+        return rc == 1 || rc == 0;
     if (op == "populate" || op == "far" || op == "far_beside" ||
         op == "split")      // 0: max_pages reached, or no p2m table page
         return rc == 1 || rc == 0;
     if (op == "move")       // -EXDEV: the page is not the gfn's own any more
         return rc == 0 || rc == -EXDEV || rc == -EBUSY || rc == -EAGAIN ||
-               rc == -ENOMEM || rc == -EINVAL;
-    if (op == "exchange")   // Xen unshares the gfn, then cannot take a
-        return rc == -EOPNOTSUPP ||     // page from an HVM guest; -EINVAL:
-               rc == -EINVAL;           // the gfn held no RAM
+               rc == -ENOMEM;
+    if (op == "exchange")   // Xen unshares the gfn (-ENOMEM: it could
+        return rc == -EOPNOTSUPP ||     // not), then cannot take a page
+               rc == -ENOMEM;           // from an HVM guest
     if (op == "transfer")   // HVM guests may not transfer pages
         return rc == -ENOSYS;
     if (op == "populate_over")  // a present gfn: its page goes, or -EBUSY
@@ -128,9 +133,13 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
                 some.push_back(gfns[rng() % gfns.size()]);
             std::sort(some.begin(), some.end());
             some.erase(std::unique(some.begin(), some.end()), some.end());
+            static const uint32_t others[] = {
+                XENMEM_sharing_op_coshare_unhint,
+                XENMEM_sharing_op_coshare_vol_add,      // volatile gfns the
+                XENMEM_sharing_op_coshare_vol_del};     // other vCPU hits
             HintTally t = rng() % 4 ?
                 hint_gfns(pc, some, rng() % XEN_COSHARE_CLASS_NR) :
-                batch_gfns(pc, some, XENMEM_sharing_op_coshare_unhint);
+                batch_gfns(pc, some, others[rng() % 3]);
             for (const auto& [what, n] : t.results)
                 hinter_results[what] += n;
             ++batches;
@@ -142,10 +151,31 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     std::map<std::string, std::map<long, uint64_t>> results;
     std::map<std::string, uint64_t> split_hints;
     uint64_t wrong = 0, pool_empty = 0;
-    auto note = [&](const std::string& op, long rc) {
+    // The last ops on each gfn, told with a wrong answer on it.
+    std::vector<std::deque<std::string>> history(h.pages);
+    auto remember = [&](size_t k, const std::string& what) {
+        history[k].push_back(what);
+        if (history[k].size() > 8)
+            history[k].pop_front();
+    };
+    auto note = [&](const std::string& op, long rc, size_t at = SIZE_MAX) {
         results[op][rc]++;
-        if (!allowed(op, rc) && wrong++ < 10)
-            std::cerr << op << ": unexpected " << rc << '\n';
+        if (at == SIZE_MAX)
+            at = h.pages;
+        if (!allowed(op, rc) && wrong++ < 10) {
+            std::cerr << op << ": unexpected " << rc;
+            if (at < h.pages) {
+                std::cerr << " at gfn 0x" << std::hex << gfns[at] << std::dec
+                          << " (type now " << pc.memop(COSHARE_PROBE_MEM_TYPE,
+                                                       gfns[at]) << "; before:";
+                for (const auto& was : history[at])
+                    std::cerr << ' ' << was;
+                std::cerr << ')';
+            }
+            std::cerr << '\n';
+        }
+        if (at < h.pages)
+            remember(at, op + "=" + std::to_string(rc));
         return rc;
     };
     const uint64_t far_base = 0x100000;     // 4 GiB: beyond the guest's RAM
@@ -161,37 +191,43 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         size_t i = rng() % h.pages, j = i;
         unsigned what = rng() % 100;
         if (!present[i]) {
-            note("populate", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]));
+            note("populate", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]), i);
         } else if (what < 2) {
-            note("remove", pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]));
+            note("remove", pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]), i);
         } else if (what < 40) {
-            note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, gfns[i]));
+            note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, gfns[i]), i);
         } else if (what < 58) {
             j = rng() % h.pages;
             if (j != i)
-                note("move", pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]));
+                note("move", pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]), i);
         } else if (what < 62) {
             // A frame Linux does not use (it grows its table from frame 0).
             long rc = note("map_grant_frame",
                            pc.memop(COSHARE_PROBE_MEM_MAP_GRANT_FRAME, gfns[i],
-                                    kGrantFrame));
+                                    kGrantFrame), i);
             if (rc == 0)
                 note("unmap_grant_frame",
-                     pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]));
+                     pc.memop(COSHARE_PROBE_MEM_REMOVE, gfns[i]), i);
         } else if (what < 70) {
-            note("exchange", pc.memop(COSHARE_PROBE_MEM_EXCHANGE, gfns[i]));
+            note("exchange", pc.memop(COSHARE_PROBE_MEM_EXCHANGE, gfns[i]), i);
         } else if (what < 73) {
             note("transfer", pc.memop(COSHARE_PROBE_MEM_TRANSFER, gfns[i],
-                                      h.grantee));
+                                      h.grantee), i);
         } else if (what < 75) {
-            note("populate_over", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]));
+            note("populate_over", pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]), i);
         } else if (what < 78) {
+            // Our own page j granted to us and mapped at i: Xen takes
+            // that as an alias of j's page and removes j's entry
+            // (p2m_add_page()), so j is looked up again below too.
             coshare_probe_memop m{};
+            j = rng() % h.pages;
             long rc = pc.memop(COSHARE_PROBE_MEM_GRANT_MAP_AT, gfns[i],
-                               gfns[rng() % h.pages], &m);
-            note("grant_map_at", m.status);
+                               gfns[j], &m);
+            note("grant_map_at", m.status, i);
             if (m.status == 0)
-                note("grant_unmap", rc);
+                note("grant_unmap", rc, i);
+            if (j != i)
+                remember(j, "granted_to_map=" + std::to_string(m.status));
         } else if (what < 84) {
             // A superpage, and a hint inside it: the p2m must split it.
             uint64_t base;
@@ -230,9 +266,13 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             }
         }
         // What the op left there, as Xen tells it (not as we guess it).
-        present[i] = populated(pc, gfns[i]);
+        auto look = [&](size_t k) {
+            present[k] = populated(pc, gfns[k]);
+            remember(k, present[k] ? "present" : "absent");
+        };
+        look(i);
         if (j != i)
-            present[j] = populated(pc, gfns[j]);
+            look(j);
     }
     stop = true;
     hinter.join();
@@ -249,6 +289,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             usleep(10000);
         grants_left += tries == 1000;
     }
+    batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_vol_del);  // ours again
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
         if (!populated(pc, gfns[i]))
