@@ -2,8 +2,9 @@
 # Runs inside each guest of overcommit-storm.sh (coshare.run=): loads
 # coshare.ko (coshare.fifo=off: no volatile pages, the control run), lets it
 # hint, and when dom0 sends sysrq 'h' (xl sysrq NAME h) writes a tmpfs file
-# as large as its free memory less a margin: most of the free pages it had
-# shared get written.  The file's checksum must match the stream that wrote it.
+# of random data as large as its free memory less a margin: most of the free
+# pages it had shared get written.  The file's checksum must match the
+# stream that wrote it.
 S=/sys/kernel/mm/coshare
 MARGIN_MIB=24
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
@@ -27,11 +28,13 @@ say "step=module mode=$(cat $S/mode)"
 until dmesg | grep -q "sysrq: HELP"; do sleep 1; done
 mib=$(($(awk '/MemFree/ {print $2}' /proc/meminfo) / 1024 - MARGIN_MIB))
 say "step=fill-start mib=$mib$(counters)"
-stream() { yes "coshare fill $COSHARE_NAME" | head -c $((mib * 1048576)); }
+# Random data: no two pages alike, so the hints cannot win back by sharing
+# the file what its writes cost (a repeated line could: every page of it
+# would be one of a few).
 mkdir -p /fill && mount -t tmpfs -o size=$((mib + 1))m fill /fill
-stream > /fill/data
+want=$(head -c $((mib * 1048576)) /dev/urandom | tee /fill/data | md5sum |
+       cut -d' ' -f1)
 written=$(($(wc -c < /fill/data) / 1048576))
-want=$(stream | md5sum | cut -d' ' -f1)
 got=$(md5sum < /fill/data | cut -d' ' -f1)
 intact=no
 [ "$want" = "$got" ] && intact=yes
