@@ -102,7 +102,8 @@ say "booting $(basename "$xen") + dom0 $kver, ${mem} MiB, test $name (timeout ${
 say "console log: $log"
 
 # Prefix each console line with seconds since QEMU started; echo the lines
-# that tell the progress (results, dom0 test output, panics) to stderr.
+# that tell the progress (results, dom0 test output, panics) to stderr, but
+# not the raw samples (COSHARE-CSV64), which only the log needs.
 stamp() {
     local t0=${EPOCHREALTIME/./} now line
     while IFS= read -r line || [ -n "$line" ]; do
@@ -110,8 +111,9 @@ stamp() {
         now=${EPOCHREALTIME/./}
         printf -v line '[%4d.%02d] %s' $(((now - t0) / 1000000)) $(((now - t0) / 10000 % 100)) "$line"
         printf '%s\n' "$line"
-        if ((quiet == 0)) && [[ $line == *DOM0\[* || $line == *COSHARE-* || $line == *anic* ||
-            $line == *'(XEN) ***'* || $line == *FAIL* ]]; then
+        if ((quiet == 0)) && [[ $line != *COSHARE-CSV64:* ]] &&
+            [[ $line == *DOM0\[* || $line == *COSHARE-* || $line == *anic* ||
+               $line == *'(XEN) ***'* || $line == *FAIL* ]]; then
             printf '%s\n' "$line" >&2
         fi
     done
