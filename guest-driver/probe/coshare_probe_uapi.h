@@ -55,6 +55,12 @@ enum coshare_probe_mem {
 					 * max_pages (gfn 1) */
 	COSHARE_PROBE_MEM_MAP_GRANT_FRAME, /* XENMEM_add_to_physmap: frame
 					 * gfn2 of our grant table at gfn */
+	COSHARE_PROBE_MEM_MAP_SHARED_INFO, /* XENMEM_add_to_physmap: the
+					 * shared info page at gfn, then back
+					 * at its home; gfn2 is the address
+					 * of HYPERVISOR_shared_info (from
+					 * /proc/kallsyms); status out: the
+					 * move back's rc */
 };
 
 struct coshare_probe_memop {

@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pfn.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -149,6 +150,40 @@ static long cs_probe_add_to_physmap(unsigned int space, xen_ulong_t idx,
 	return HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
 }
 
+/*
+ * The shared info page moved to gfn and back home.  Xen unhooks a special
+ * page from its old gfn when it maps it at a new one, and frees the new
+ * gfn's own page (with gfn's lock held): so gfn ends up empty.  Linux does
+ * not export HYPERVISOR_shared_info, so the caller names its address; it
+ * must point into the direct map.  Interrupts stay off in between, so that
+ * this CPU does not read the page while it is away (the vCPU info and the
+ * FIFO event channels it uses are elsewhere).
+ */
+static long cs_probe_map_shared_info(struct coshare_probe_memop *m)
+{
+	struct shared_info *si;
+	unsigned long flags;
+	xen_pfn_t home;
+	long rc;
+
+	if (get_kernel_nofault(si, (struct shared_info **)(uintptr_t)m->gfn2) ||
+	    !virt_addr_valid(si))
+		return -EINVAL;
+	home = PFN_DOWN(__pa(si));
+	if (home == m->gfn)
+		return -EINVAL;
+	local_irq_save(flags);
+	rc = cs_probe_add_to_physmap(XENMAPSPACE_shared_info, 0, m->gfn);
+	m->status = rc ? 0 :
+		    cs_probe_add_to_physmap(XENMAPSPACE_shared_info, 0, home);
+	local_irq_restore(flags);
+	if (m->status)
+		pr_err("shared info left at gfn %#llx, not back at %#llx: %d\n",
+		       (unsigned long long)m->gfn, (unsigned long long)home,
+		       m->status);
+	return rc;
+}
+
 static long cs_probe_memop(struct coshare_probe_memop __user *um)
 {
 	struct coshare_probe_memop m;
@@ -180,6 +215,9 @@ static long cs_probe_memop(struct coshare_probe_memop __user *um)
 	case COSHARE_PROBE_MEM_MAP_GRANT_FRAME:
 		m.rc = cs_probe_add_to_physmap(XENMAPSPACE_grant_table, m.gfn2,
 					       m.gfn);
+		break;
+	case COSHARE_PROBE_MEM_MAP_SHARED_INFO:
+		m.rc = cs_probe_map_shared_info(&m);
 		break;
 	case COSHARE_PROBE_MEM_EXCHANGE:
 		m.rc = cs_probe_exchange(m.gfn);

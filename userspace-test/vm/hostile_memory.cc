@@ -9,6 +9,8 @@
 // - moves them to other gfns (add_to_physmap, XENMAPSPACE_gmfn), and maps
 //   a frame of its grant table over them (XENMAPSPACE_grant_table: Xen
 //   holds the gfn's lock while it gives the page up), then removes it;
+// - maps the shared info page over them and back home
+//   (XENMAPSPACE_shared_info: the gfn's own page goes, under its lock);
 // - exchanges them for new pages (XENMEM_exchange: Xen unshares the gfn,
 //   then refuses to take a page from an HVM guest);
 // - tries to give them away (GNTTABOP_transfer, which Xen refuses HVM
@@ -34,6 +36,7 @@
 
 #include <atomic>
 #include <deque>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -79,7 +82,24 @@ bool allowed(const std::string& op, long rc)
         return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM;
     if (op == "unmap_grant_frame")
         return rc == 0;
+    if (op == "map_shared_info")    // as map_grant_frame
+        return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM;
+    if (op == "shared_info_home")   // the page must always get back
+        return rc == 0;
     return false;
+}
+
+// Where the kernel keeps HYPERVISOR_shared_info (Linux does not export it).
+uint64_t shared_info_symbol()
+{
+    std::ifstream in("/proc/kallsyms");
+    std::string addr, type, name;
+    while (in >> addr >> type >> name)
+        if (name == "HYPERVISOR_shared_info" &&
+            std::stoull(addr, nullptr, 16))
+            return std::stoull(addr, nullptr, 16);
+    throw std::runtime_error("no address of HYPERVISOR_shared_info in "
+                             "/proc/kallsyms (kptr_restrict?)");
 }
 
 // Whether gfn holds memory: a page of the guest's, shared or private.
@@ -178,6 +198,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             remember(at, op + "=" + std::to_string(rc));
         return rc;
     };
+    const uint64_t shared_info = shared_info_symbol();
     const uint64_t far_base = 0x100000;     // 4 GiB: beyond the guest's RAM
     auto far_gfn = [&] { return far_base + (rng() % 0x40000) * 512; };
     std::vector<uint64_t> far_tabled;       // far gfns that got a table
@@ -200,6 +221,12 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             j = rng() % h.pages;
             if (j != i)
                 note("move", pc.memop(COSHARE_PROBE_MEM_MOVE, gfns[i], gfns[j]), i);
+        } else if (what < 60) {
+            coshare_probe_memop m{};
+            if (note("map_shared_info",
+                     pc.memop(COSHARE_PROBE_MEM_MAP_SHARED_INFO, gfns[i],
+                              shared_info, &m), i) == 0)
+                note("shared_info_home", m.status, i);
         } else if (what < 62) {
             // A frame Linux does not use (it grows its table from frame 0).
             long rc = note("map_grant_frame",

@@ -186,7 +186,7 @@ hostile() {
         fail "h1 holds more than its max_pages: $h"
     [ "$(num p2m_pool_empty "$h")" -gt 0 ] ||
         fail "h1 never emptied its p2m pool: $h"
-    for op in exchange transfer split; do
+    for op in exchange transfer split shared_info_home; do
         echo "$h" | grep -q "\"$op\":{" || fail "h1 never tried $op: $h"
     done
     guest_type_line h2 check
