@@ -78,12 +78,11 @@ bool allowed(const std::string& op, long rc)
         return rc <= 0 && rc >= -12;
     if (op == "grant_unmap")
         return rc == 0;
-    if (op == "map_grant_frame")    // -EBUSY: the engine was busy
+    if (op == "map_grant_frame" ||  // -EBUSY: the engine was busy
+        op == "map_shared_info")
         return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM;
     if (op == "unmap_grant_frame")
         return rc == 0;
-    if (op == "map_shared_info")    // as map_grant_frame
-        return rc == 0 || rc == -EBUSY || rc == -EAGAIN || rc == -ENOMEM;
     if (op == "shared_info_home")   // the page must always get back
         return rc == 0;
     return false;
@@ -95,9 +94,9 @@ uint64_t shared_info_symbol()
     std::ifstream in("/proc/kallsyms");
     std::string addr, type, name;
     while (in >> addr >> type >> name)
-        if (name == "HYPERVISOR_shared_info" &&
-            std::stoull(addr, nullptr, 16))
-            return std::stoull(addr, nullptr, 16);
+        if (name == "HYPERVISOR_shared_info")
+            if (uint64_t a = std::stoull(addr, nullptr, 16))
+                return a;
     throw std::runtime_error("no address of HYPERVISOR_shared_info in "
                              "/proc/kallsyms (kptr_restrict?)");
 }
@@ -180,8 +179,6 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     };
     auto note = [&](const std::string& op, long rc, size_t at = SIZE_MAX) {
         results[op][rc]++;
-        if (at == SIZE_MAX)
-            at = h.pages;
         if (!allowed(op, rc) && wrong++ < 10) {
             std::cerr << op << ": unexpected " << rc;
             if (at < h.pages) {
@@ -197,6 +194,11 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         if (at < h.pages)
             remember(at, op + "=" + std::to_string(rc));
         return rc;
+    };
+    // What an op left at gfn k, as Xen tells it (not as we guess it).
+    auto look = [&](size_t k) {
+        present[k] = populated(pc, gfns[k]);
+        remember(k, present[k] ? "present" : "absent");
     };
     const uint64_t shared_info = shared_info_symbol();
     const uint64_t far_base = 0x100000;     // 4 GiB: beyond the guest's RAM
@@ -292,11 +294,6 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
                 note("decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, far));
             }
         }
-        // What the op left there, as Xen tells it (not as we guess it).
-        auto look = [&](size_t k) {
-            present[k] = populated(pc, gfns[k]);
-            remember(k, present[k] ? "present" : "absent");
-        };
         look(i);
         if (j != i)
             look(j);
