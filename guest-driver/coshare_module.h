@@ -42,6 +42,7 @@ struct cs_state {
 	struct cs_bitmap shared;	/* gfns last seen shared */
 	u32 scan;			/* full scans started */
 	bool denied;			/* a hint got -EACCES: not enabled yet */
+	u32 classes;			/* XEN_COSHARE_CLASSES_* dom0 allows us */
 	unsigned long max_pfn;
 
 	struct cs_fingerprint *fp;	/* indexed by pfn */

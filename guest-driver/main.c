@@ -130,6 +130,7 @@ static int __init cs_init(void)
 	if (!cs)
 		return -ENOMEM;
 	mutex_init(&cs->lock);
+	cs->classes = XEN_COSHARE_CLASSES_ALL;
 	for (k = 0; k < CS_KNOB_NR; k++)
 		cs->knob[k] = cs_knobs[k].def;
 	cs->max_pfn = cs_ram_end_pfn();

@@ -95,6 +95,10 @@ void cs_submit(unsigned int cls, unsigned long pfn)
 		cs->c.hinted[cls]++;
 		return;
 	}
+	if (!(cs->classes & BIT(cls))) {
+		cs->c.not_allowed++;
+		return;
+	}
 	if ((cls == XEN_COSHARE_CLASS_PROCESS_TEXT ||
 	     cls == XEN_COSHARE_CLASS_IN_USE) &&
 	    cs_backoff_skip(cs->backoff, pfn, cs->scan)) {

@@ -70,6 +70,7 @@ CS_COUNTER(unshared_seen, cs->c.unshared_seen);
 CS_COUNTER(hypercall_errors, cs->c.hypercall_errors);
 CS_COUNTER(full_scans, cs->c.full_scans);
 CS_COUNTER(need_volatile, cs->c.need_volatile);
+CS_COUNTER(not_allowed, cs->c.not_allowed);
 CS_COUNTER(cow_faults, cs->hv_cow_faults);
 CS_COUNTER(fifo_depth, cs->fifo.len);
 CS_COUNTER(bonus, cs->fifo.bonus);
@@ -116,6 +117,7 @@ static struct attribute *cs_counter_attrs[] = {
 	&hypercall_errors_attr.attr,
 	&full_scans_attr.attr,
 	&need_volatile_attr.attr,
+	&not_allowed_attr.attr,
 	&cow_faults_attr.attr,
 	&fifo_depth_attr.attr,
 	&bonus_attr.attr,

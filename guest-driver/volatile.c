@@ -46,6 +46,8 @@ static void cs_volatile_sync(void)
 	if (cs_hyp_stats(&cs->hv_stats))
 		return;
 	cs->hv_cow_faults = st->cow_copy + st->cow_zero + st->cow_nocopy;
+	/* Hypervisors before ABI 2.2 report no classes: they allow all. */
+	cs->classes = st->classes ?: XEN_COSHARE_CLASSES_ALL;
 	/* With dom0's repay flag, Xen refuses a FIFO below the bonus. */
 	cs->fifo.repay_percent = (st->flags & XEN_COSHARE_CTL_REPAY) ? 100 :
 				 cs->knob[CS_KNOB_REPAY_PERCENT];

@@ -58,6 +58,7 @@ struct cs_counters {
 	u64 backed_off;			/* hints withheld by backoff */
 	u64 unshared_seen;		/* re-hints that found a page unshared */
 	u64 need_volatile;		/* refused: the FIFO did not cover them */
+	u64 not_allowed;		/* withheld: dom0 does not allow the class */
 	u64 hypercall_errors;
 	u64 full_scans;
 };

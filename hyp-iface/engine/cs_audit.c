@@ -221,6 +221,96 @@ static void cs_audit_gt(struct cs_audit_ctx *c, const struct cs_domain *d,
     }
 }
 
+/* Ring members cs_audit_gfn follows from a mapping: the zero frame's ring
+ * can hold every gfn of the host, too long to walk after every op. */
+#define CS_AUDIT_GFN_RING_STEPS 64
+
+static void __attribute__((format(printf, 2, 3)))
+cs_op_bad(struct cs_engine *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    if ( e->op_audit_errors++ )
+        return;
+    va_start(ap, fmt);
+    vsnprintf(e->op_audit_first, sizeof(e->op_audit_first), fmt, ap);
+    va_end(ap);
+}
+
+void cs_audit_gfn(struct cs_engine *e, const struct cs_domain *d,
+                  uint64_t gfn)
+{
+    uint32_t mid, vid, fid, id, steps;
+    const struct cs_frame *f;
+    bool head;
+    enum cs_p2m_type t;
+    cs_mfn_t mfn;
+
+    if ( !e->cfg.audit_each_op || gfn > XEN_COSHARE_GFN_MAX )
+        return;
+    mid = cs_mapping_find(e, d->slot, gfn);
+    vid = cs_volatile_find(e, d->slot, gfn);
+    t = cs_env_p2m_query(e->env, d->domid, gfn, &mfn);
+    fid = t == CS_P2M_SHARED ? cs_env_frame_tag(e->env, mfn) : 0;
+
+    if ( vid != CS_NIL && t == CS_P2M_SHARED )
+        cs_op_bad(e, "d%u gfn %#llx: volatile, but maps a shared frame",
+                  d->domid, (unsigned long long)gfn);
+    if ( mid == CS_NIL )
+    {
+        /* A coshare frame mapped where the engine knows of no mapping:
+         * its ring undercounts, and freeing it leaves this entry behind. */
+        if ( fid )
+            cs_op_bad(e, "d%u gfn %#llx: maps frame %u, which has no "
+                      "mapping of it", d->domid, (unsigned long long)gfn,
+                      fid);
+        return;
+    }
+    if ( mid >= e->maps.next_new || cs_map(e, mid)->dom != d->slot ||
+         cs_map(e, mid)->gfn != gfn )
+    {
+        cs_op_bad(e, "d%u gfn %#llx: gfn table names a mapping %u of "
+                  "another gfn", d->domid, (unsigned long long)gfn, mid);
+        return;
+    }
+    if ( !fid || fid >= e->frames.next_new || !cs_frame(e, fid)->refs )
+    {
+        cs_op_bad(e, "d%u gfn %#llx: shared in the engine, p2m type %d "
+                  "maps no live frame", d->domid, (unsigned long long)gfn,
+                  t);
+        return;
+    }
+    f = cs_frame(e, fid);
+    if ( f->group != d->group )
+        cs_op_bad(e, "d%u gfn %#llx: frame %u of group %u, domain's %u",
+                  d->domid, (unsigned long long)gfn, fid, f->group,
+                  d->group);
+    /* Part of the ring: every member a live mapping its gfn table names;
+     * the whole ring when it is short. */
+    head = f->rmap == mid;
+    for ( id = cs_map(e, mid)->rnext, steps = 0;
+          id != mid && steps < CS_AUDIT_GFN_RING_STEPS; steps++ )
+    {
+        const struct cs_mapping *m;
+
+        head |= f->rmap == id;
+        if ( id == CS_NIL || id >= e->maps.next_new ||
+             (m = cs_map(e, id))->dom == CS_MAP_FREE ||
+             cs_mapping_find(e, m->dom, m->gfn) != id )
+        {
+            cs_op_bad(e, "d%u gfn %#llx: frame %u's ring reaches a "
+                      "record %u no gfn table names", d->domid,
+                      (unsigned long long)gfn, fid, id);
+            return;
+        }
+        id = m->rnext;
+    }
+    if ( id == mid && (!head || steps + 1 != f->refs) )
+        cs_op_bad(e, "d%u gfn %#llx: a ring of %u mappings, not frame "
+                  "%u's (refs %u)", d->domid, (unsigned long long)gfn,
+                  steps + 1, fid, f->refs);
+}
+
 unsigned int cs_audit_locked(struct cs_engine *e,
                              struct xen_coshare_audit *res,
                              cs_audit_report_t *report, void *arg)
@@ -240,6 +330,10 @@ unsigned int cs_audit_locked(struct cs_engine *e,
     }
     bonus = owned + CS_MAX_DOMAINS;
     maps = bonus + CS_MAX_DOMAINS;
+
+    if ( e->op_audit_errors )
+        cs_bad(&c, "after ops: %u violations, the first: %s",
+               e->op_audit_errors, e->op_audit_first);
 
     for ( fid = 1; fid < e->frames.next_new; fid++ )
     {

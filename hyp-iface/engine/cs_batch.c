@@ -104,5 +104,7 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
     }
     if ( hint && nr )
         cs_p2m_release(e);
+    for ( i = 0; i < nr; i++ )
+        cs_audit_gfn(e, d, ents[i].gfn);
     return 0;
 }

@@ -73,6 +73,7 @@ struct cs_domain *cs_domain_get_or_create(struct cs_engine *e,
     d->domid = domid;
     d->slot = slot;
     d->flags = CS_DOM_NOTIFY;
+    d->classes = XEN_COSHARE_CLASSES_ALL;
     d->fifo_head = d->fifo_tail = CS_NIL;
     e->dom[slot] = d;
     for ( i = cs_slot_home(domid); e->slot_hash[i];
@@ -243,6 +244,25 @@ int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
     return 0;
 }
 
+int cs_domain_set_classes(struct cs_engine *e, uint16_t domid,
+                          struct xen_coshare_classes *c)
+{
+    struct cs_domain *d;
+    uint32_t flags;
+    int rc;
+
+    if ( c->pad || (c->allowed != XEN_COSHARE_CLASSES_QUERY &&
+                    (c->allowed & ~XEN_COSHARE_CLASSES_ALL)) )
+        return -EINVAL;
+    rc = cs_dom0_target(e, domid, &d, &flags);
+    if ( rc )
+        return rc;
+    if ( c->allowed != XEN_COSHARE_CLASSES_QUERY )
+        d->classes = c->allowed;
+    c->allowed = d->classes;
+    return 0;
+}
+
 static void cs_stats_fill_domain(const struct cs_domain *d,
                                  xen_coshare_stats_t *out)
 {
@@ -254,6 +274,7 @@ static void cs_stats_fill_domain(const struct cs_domain *d,
     out->fifo_depth = d->fifo_len;
     out->flags = d->flags & XEN_COSHARE_CTL_ALL;
     out->group = d->group;
+    out->classes = d->classes;
 }
 
 int cs_stats_locked(struct cs_engine *e, uint16_t domid,

@@ -31,6 +31,12 @@ struct cs_config {
      * latency it hides: Xen, whose lookup takes the p2m lock.
      */
     bool no_prefetch;
+    /*
+     * After every op, check the invariants of each gfn it was asked about
+     * (cs_audit_gfn): a bad state that a later op repairs is still caught,
+     * and the next audit reports it.  For debug builds and the tests.
+     */
+    bool audit_each_op;
 };
 
 #define CS_DEFAULT_MAX_COMPARES 16

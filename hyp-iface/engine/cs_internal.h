@@ -125,6 +125,7 @@ struct cs_domain {
     uint16_t domid, slot;
     uint16_t group;
     uint32_t flags;             /* XEN_COSHARE_CTL_* | CS_DOM_* */
+    uint32_t classes;           /* XEN_COSHARE_CLASSES_* it may hint */
     uint64_t mappings;          /* gfns mapping shared frames */
     uint64_t owned;             /* frames whose rmap head is ours */
     uint64_t bonus;             /* mappings that are not a head */
@@ -149,6 +150,9 @@ struct cs_engine {
     struct cs_domain *dom[CS_MAX_DOMAINS];  /* by slot */
     uint16_t slot_hash[2 * CS_MAX_DOMAINS]; /* domid -> slot + 1, probed */
     uint32_t ndoms;
+    /* Violations cs_audit_gfn found after ops, and the first one's text. */
+    uint32_t op_audit_errors;
+    char op_audit_first[160];
     /* Duplicate detection within one batch. */
     uint32_t batch_gen;
     uint32_t seen_gen[2 * XEN_COSHARE_BATCH_MAX];
@@ -333,10 +337,18 @@ static inline void cs_entry_skip(xen_coshare_entry_t *ent, int32_t why)
 /* Operations (engine lock held). */
 int cs_domain_control(struct cs_engine *e, uint16_t domid,
                       struct xen_coshare_control *c);
+int cs_domain_set_classes(struct cs_engine *e, uint16_t domid,
+                          struct xen_coshare_classes *c);
 int cs_domain_set_group(struct cs_engine *e, uint16_t domid,
                         const struct xen_coshare_group *g);
 int cs_stats_locked(struct cs_engine *e, uint16_t domid,
                     xen_coshare_stats_t *out);
+/*
+ * The invariants gfn of d takes part in, checked right after an op on it
+ * (cfg.audit_each_op).  Queries d's p2m alone, as the nowait ops may.
+ */
+void cs_audit_gfn(struct cs_engine *e, const struct cs_domain *d,
+                  uint64_t gfn);
 unsigned int cs_audit_locked(struct cs_engine *e,
                              struct xen_coshare_audit *res,
                              cs_audit_report_t *report, void *arg);

@@ -36,6 +36,8 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
     if ( adds && (!(d->flags & XEN_COSHARE_CTL_ENABLE) ||
                   d->group == XEN_COSHARE_GROUP_NONE) )
         return -EACCES;
+    if ( hint && !(d->classes & (1u << b->hint_class)) )
+        return -EACCES;
 
     if ( op->op == XENMEM_sharing_op_coshare_vol_add )
         d->flags |= CS_DOM_NOTIFY;
@@ -98,6 +100,11 @@ static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
             return -EPERM;
         return cs_domain_set_group(e, target, &op->u.group);
 
+    case XENMEM_sharing_op_coshare_classes:
+        if ( !caller->privileged )
+            return -EPERM;
+        return cs_domain_set_classes(e, target, &op->u.classes);
+
     case XENMEM_sharing_op_coshare_audit:
         if ( !caller->privileged )
             return -EPERM;
@@ -142,6 +149,8 @@ static int cs_unshare_locked(struct cs_engine *e, uint16_t domid,
     struct cs_domain *d = cs_domain_get(e, domid);
     int rc = d ? cs_do_unshare(e, d, gfn) : -ENOENT;
 
+    if ( d )
+        cs_audit_gfn(e, d, gfn);
     return rc == -ENOENT ? 0 : rc;
 }
 
@@ -156,6 +165,7 @@ static int cs_remove_locked(struct cs_engine *e, uint16_t domid,
     if ( mid == CS_NIL )
         return -ENOENT;
     cs_drop_mapping(e, d, gfn, mid);
+    cs_audit_gfn(e, d, gfn);
     return 0;
 }
 

@@ -30,7 +30,8 @@ std::vector<uint64_t> gfns(size_t from, size_t n)
 // Guests 1..n with the same kSet distinct random pages each.
 std::unique_ptr<Host> make_host(unsigned guests, size_t spare = 0)
 {
-    auto h = std::make_unique<Host>(guests * kSet + spare + 64);
+    auto h = std::make_unique<Host>(guests * kSet + spare + 64,
+                                   Host::kReleaseConfig);
     for (uint16_t d = 1; d <= guests; ++d) {
         h->add_guest(d, kSet);
         h->enable(d, 1);
@@ -110,7 +111,7 @@ BENCHMARK(BM_HintDuplicate);
 // Untouched guest memory hinted as text: zero pages joining the zero frame.
 void BM_HintZeroText(benchmark::State& st)
 {
-    Host h(2 * kSet + 64);
+    Host h(2 * kSet + 64, Host::kReleaseConfig);
     for (uint16_t d = 1; d <= 2; ++d) {
         h.add_guest(d, kSet);
         h.enable(d, 1);
@@ -165,7 +166,7 @@ void BM_Teardown(benchmark::State& st)
     const size_t n = st.range(0);
     for (auto _ : st) {
         st.PauseTiming();
-        Host h(2 * n + 64);
+        Host h(2 * n + 64, Host::kReleaseConfig);
         for (uint16_t d = 1; d <= 2; ++d) {
             h.add_guest(d, n);
             h.enable(d, 1);
@@ -191,7 +192,7 @@ void BM_TeardownOneFrame(benchmark::State& st)
     const size_t n = 100000;
     for (auto _ : st) {
         st.PauseTiming();
-        Host h(n + 64);
+        Host h(n + 64, Host::kReleaseConfig);
         h.add_guest(1, n);
         h.enable(1, 1);
         h.hint(1, XEN_COSHARE_CLASS_ZERO, gfns(0, n));
@@ -206,7 +207,7 @@ BENCHMARK(BM_TeardownOneFrame)->Iterations(5)->Unit(benchmark::kMillisecond);
 double metadata_per_page(double zero, double shared)
 {
     constexpr size_t kPages = 65536;
-    Host h(4 * kPages + 64);
+    Host h(4 * kPages + 64, Host::kReleaseConfig);
     for (uint16_t d = 1; d <= 4; ++d) {
         h.add_guest(d, kPages);
         h.enable(d, 1);

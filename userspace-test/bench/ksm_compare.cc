@@ -38,7 +38,7 @@ double cpu_now()
 EngineRun engine_dedup(std::span<const std::byte> buf)
 {
     size_t pages = buf.size() / sim::kPage;
-    sim::Host h(pages + 64);
+    sim::Host h(pages + 64, sim::Host::kReleaseConfig);
     h.add_guest(1, pages);
     h.enable(1, 1);
     for (size_t g = 0; g < pages; ++g)

@@ -45,7 +45,7 @@ std::string run_ops(const uint8_t* data, size_t size)
     // turns the prefetch off, as in Xen.
     uint8_t mode = in.byte();
     cs_config cfg{(mode & 1) ? 0x3 : ~0ULL, mode, uint32_t((mode >> 1) & 7),
-                  bool((mode >> 4) & 1)};
+                  bool((mode >> 4) & 1), /*audit_each_op=*/true};
     Host host(kDomains * kPages + 24, cfg);
     std::vector<bool> alive(kDomains + 1, false);
     std::vector<cs_mfn_t> grants;   // frames granted read-only, held
@@ -139,6 +139,14 @@ std::string run_ops(const uint8_t* data, size_t size)
             g.domain = d;
             g.u.group.group = 1 + in.byte() % 2;
             host.op(0, true, g);
+            // The classes it may hint: mostly all, sometimes fewer.
+            xen_coshare_op_t c{};
+            c.op = XENMEM_sharing_op_coshare_classes;
+            c.domain = d;
+            uint8_t mask = in.byte();
+            c.u.classes.allowed = mask & 0x80 ? mask & XEN_COSHARE_CLASSES_ALL
+                                              : XEN_COSHARE_CLASSES_ALL;
+            host.op(0, true, c);
             // Stats: dom0's of the domain or the host, the guest's own.
             xen_coshare_op_t st{};
             st.op = XENMEM_sharing_op_coshare_stats;

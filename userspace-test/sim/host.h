@@ -59,8 +59,11 @@ struct P2mEntry {
 
 class Host {
 public:
-    // The default config: real hash, seed 0, default compare cap.
-    static constexpr cs_config kDefaultConfig{~0ULL, 0, 0, false};
+    // The default config: real hash, seed 0, default compare cap, and every
+    // op's gfns audited after it, as in Xen's debug build.
+    static constexpr cs_config kDefaultConfig{~0ULL, 0, 0, false, true};
+    // As Xen's release build (no audit after ops): for the benchmarks.
+    static constexpr cs_config kReleaseConfig{~0ULL, 0, 0, false, false};
     // tagged: frames the tag table covers (default all); those above were
     // hot-added after boot, as Xen's table is sized at boot.
     explicit Host(size_t frames, cs_config cfg = kDefaultConfig,

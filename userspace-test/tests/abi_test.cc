@@ -133,6 +133,51 @@ TEST_F(AbiTest, OnlyDom0Controls)
     EXPECT_EQ(host().op(0, true, g), -EINVAL);
 }
 
+// Which classes a domain may hint: dom0's alone to set; a malformed or
+// misdirected request changes nothing; a refused class refuses the batch.
+TEST_F(AbiTest, HintClassesAreDom0s)
+{
+    xen_coshare_op_t o{};
+    o.op = XENMEM_sharing_op_coshare_classes;
+    o.domain = DOMID_SELF;
+    o.u.classes.allowed = 1u << XEN_COSHARE_CLASS_ZERO;
+    EXPECT_EQ(host().op(1, false, o), -EPERM);
+    o.domain = 1;
+    o.u.classes.allowed = XEN_COSHARE_CLASSES_ALL + 1;
+    EXPECT_EQ(host().op(0, true, o), -EINVAL);
+    o.u.classes.allowed = 1u << XEN_COSHARE_CLASS_ZERO;
+    o.u.classes.pad = 1;
+    EXPECT_EQ(host().op(0, true, o), -EINVAL);
+    o.u.classes.pad = 0;
+    o.domain = 77;
+    EXPECT_EQ(host().op(0, true, o), -ESRCH);
+    EXPECT_EQ(host().stats(1).classes, XEN_COSHARE_CLASSES_ALL);
+
+    o.domain = 1;
+    ASSERT_EQ(host().op(0, true, o), 0);
+    EXPECT_EQ(o.u.classes.allowed, 1u << XEN_COSHARE_CLASS_ZERO);
+    xen_coshare_op_t q{};
+    q.op = XENMEM_sharing_op_coshare_classes;
+    q.domain = 1;
+    q.u.classes.allowed = XEN_COSHARE_CLASSES_QUERY;
+    ASSERT_EQ(host().op(0, true, q), 0);
+    EXPECT_EQ(q.u.classes.allowed, 1u << XEN_COSHARE_CLASS_ZERO);
+
+    for (unsigned cls = 0; cls < XEN_COSHARE_CLASS_NR; ++cls) {
+        std::vector<xen_coshare_entry_t> ents(1);
+        ents[0].gfn = 3 + cls;
+        int rc = hint_as(1, make_batch_op(XENMEM_sharing_op_coshare_hint, cls, 1), ents);
+        if (cls == XEN_COSHARE_CLASS_ZERO) {
+            EXPECT_EQ(rc, 0);
+            EXPECT_EQ(ents[0].result, XEN_COSHARE_RES_INSERTED);
+        } else {
+            EXPECT_EQ(rc, -EACCES) << "class " << cls;
+            EXPECT_EQ(ents[0].result, XEN_COSHARE_RES_PENDING);
+        }
+    }
+    EXPECT_EQ(host().stats(1).hinted[XEN_COSHARE_CLASS_KERNEL_TEXT], 0u);
+}
+
 TEST_F(AbiTest, GuestsSeeOnlyTheirOwnStats)
 {
     xen_coshare_stats_t s{};

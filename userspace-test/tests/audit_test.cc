@@ -113,5 +113,70 @@ TEST_F(AuditTest, DuplicateContentNotMerged)
     host().vol_add(2, {9});
 }
 
+// With audit_each_op (Xen's debug build), every op checks the gfns it was
+// asked about.  A bad state seen there is reported by the next audit, even
+// when the state is gone by then: the audit after it would miss it.
+
+// Xen 4.17's XENMEM_remove_from_physmap took a shared gfn's entry away
+// behind the engine (issue 18, finding 1).  The guest hints the gfn, then
+// the entry comes back before the audit.
+TEST_F(AuditTest, AnOpSeesAMappingItsP2mEntryLost)
+{
+    sim::P2mEntry kept = host().p2m(2, 3);
+    host().p2m(2, 3) = {};
+    host().hint(2, XEN_COSHARE_CLASS_PROCESS_TEXT, {3});
+    host().p2m(2, 3) = kept;
+    expect_found("after ops: 1 violations, the first: d2 gfn 0x3: shared in "
+                 "the engine, p2m type 3 maps no live frame");
+    e()->op_audit_errors = 0;
+    EXPECT_EQ(host().audit(), 0u);
+}
+
+// A shared frame mapped where the engine has no mapping of it: freeing the
+// frame would leave that entry pointing at a free page.
+TEST_F(AuditTest, AnOpSeesAFrameMappedBehindTheEngine)
+{
+    host().add_guest(3, 4);
+    ASSERT_EQ(host().enable(3, 1), 0);
+    sim::P2mEntry kept = host().p2m(3, 0);
+    host().p2m(3, 0) = host().p2m(2, 3);
+    uint32_t fid = host().tag(host().p2m(2, 3).mfn);
+    host().hint(3, XEN_COSHARE_CLASS_PROCESS_TEXT, {0});
+    host().p2m(3, 0) = kept;
+    expect_found("the first: d3 gfn 0: maps frame " + std::to_string(fid) +
+                 ", which has no mapping of it");
+    e()->op_audit_errors = 0;
+}
+
+// A volatile gfn that maps a shared frame: reclaim would hand that frame
+// to a debtor while others still read it.
+TEST_F(AuditTest, AnOpSeesAVolatileGfnMappingASharedFrame)
+{
+    sim::P2mEntry kept = host().p2m(2, 9);
+    host().p2m(2, 9) = host().p2m(2, 3);
+    host().hint(2, XEN_COSHARE_CLASS_PROCESS_TEXT, {9});
+    host().p2m(2, 9) = kept;
+    expect_found("the first: d2 gfn 0x9: volatile, but maps a shared frame");
+    e()->op_audit_errors = 0;
+}
+
+// The checks cost one ring walk of a bounded length: a frame mapped by more
+// gfns than that is still checked where its ring is walked.
+TEST_F(AuditTest, AnOpOnAManyTimesSharedFrameStaysCheap)
+{
+    host().add_guest(4, 200);
+    ASSERT_EQ(host().enable(4, 1), 0);
+    for (uint64_t g = 0; g < 200; ++g)
+        host().fill(4, g, page_of(3));
+    host().hint(4, XEN_COSHARE_CLASS_PROCESS_TEXT, iota(0, 200));
+    EXPECT_EQ(frame_of(4, 199)->refs, 202u);
+    EXPECT_EQ(host().audit(), 0u);
+    frame_of(4, 199)->refs++;
+    host().hint(4, XEN_COSHARE_CLASS_PROCESS_TEXT, {199});
+    EXPECT_EQ(e()->op_audit_errors, 0u);  // too long a ring to walk
+    expect_found("rmap holds");           // the full audit sees it
+    frame_of(4, 199)->refs--;
+}
+
 }  // namespace
 }  // namespace coshare::test

@@ -81,7 +81,7 @@ TEST(PageEqual, FindsADifferenceInAnyByte)
 TEST_F(HostTest, ForcedCollisionsNeverShareDifferentPages)
 {
     make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 100,
-                     .no_prefetch = false});
+                     .no_prefetch = false, .audit_each_op = true});
     for (uint16_t d = 1; d <= 2; ++d) {
         host().add_guest(d, 40);
         ASSERT_EQ(host().enable(d, 1), 0);
@@ -108,7 +108,7 @@ TEST_F(HostTest, HintsWithoutPrefetchGiveTheSameResults)
     std::vector<std::vector<xen_coshare_entry_t>> results;
     for (bool no_prefetch : {false, true}) {
         make_host(4096, {.hash_mask = ~0ULL, .hash_seed = 0, .max_compares = 0,
-                         .no_prefetch = no_prefetch});
+                         .no_prefetch = no_prefetch, .audit_each_op = true});
         for (uint16_t d = 1; d <= 2; ++d) {
             host().add_guest(d, 64);
             ASSERT_EQ(host().enable(d, 1), 0);
@@ -132,7 +132,7 @@ TEST_F(HostTest, HintsWithoutPrefetchGiveTheSameResults)
 TEST_F(HostTest, CollidingPagesCostBoundedCompares)
 {
     make_host(4096, {.hash_mask = 0, .hash_seed = 0, .max_compares = 0,
-                     .no_prefetch = false});
+                     .no_prefetch = false, .audit_each_op = true});
     host().add_guest(1, 64);
     ASSERT_EQ(host().enable(1, 1), 0);
     for (uint64_t g = 0; g < 64; ++g)

@@ -263,7 +263,9 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             want = -EINVAL;
             break;
         case 3:                 // dom0-only ops from a guest
-            op->op = XENMEM_sharing_op_coshare_control + rng() % 4;
+            op->op = XENMEM_sharing_op_coshare_control +
+                     rng() % (XENMEM_sharing_op_coshare_classes -
+                              XENMEM_sharing_op_coshare_control + 1);
             op->domain = static_cast<domid_t>(rng() % 4 + 1);
             want = -EPERM;
             break;
@@ -305,7 +307,7 @@ int cmd_hostile(const ProbeDevice& pc, unsigned ops, uint64_t seed)
             entries_fail = true;
             break;
         case 6:                 // unknown sub-op
-            op->op = XENMEM_sharing_op_coshare_reserve + 1 + rng() % 200;
+            op->op = XENMEM_sharing_op_coshare_classes + 1 + rng() % 200;
             want = -EOPNOTSUPP;
             break;
         default:                // entries pointer into nowhere

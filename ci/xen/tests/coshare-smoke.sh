@@ -9,6 +9,8 @@
 #     tells the guest, and the guest survives it;
 #  3. g1 ballooned down from 256 to 224 MiB and up again: the shared pages
 #     it gives back drop their mappings, and take no frame to do so;
+#     Then dom0 allows g1 zero pages only (coshare-ctl classes), and again
+#     every class: its kernel text stops being hinted, then starts again;
 #  4. stats and audit, a heavily shared guest destroyed and timed, audit
 #     again, and every frame accounted for at the end.
 . /coshare/lib.sh
@@ -137,6 +139,31 @@ log "g1 ballooned 32 MiB out: $((m0 - m1)) shared mappings dropped, $unshared un
 [ "$unshared" -lt $(((m0 - m1) / 10)) ] ||
     fail "ballooning g1 out unshared $unshared pages for $((m0 - m1)) mappings dropped"
 
+# ---- 3b. dom0 keeps g1 to zero pages -----------------------------------
+# A guest that must not share content with other domains may hint zero
+# pages only.  Its module learns the mask from its stats and withholds the
+# other classes (Xen refuses them anyway); its kernel text, hinted again
+# every 5 s, stops being hinted, and starts again once dom0 allows it.
+hinted_text() {  # DOMID: kernel text pages hinted so far
+    coshare-ctl stats "$1" --json | tr -d ' \n' |
+        sed -n 's/.*"hinted":{[^}]*"kernel_text":\([0-9]*\).*/\1/p'
+}
+coshare-ctl classes "$d1" zero || fail "coshare-ctl classes $d1 zero"
+[ "$(coshare-ctl classes "$d1")" = "domain $d1: hint classes zero" ] ||
+    fail "g1's hint classes: $(coshare-ctl classes "$d1")"
+sleep 2
+k0=$(hinted_text "$d1")
+sleep 12
+k1=$(hinted_text "$d1")
+coshare-ctl classes "$d1" all || fail "coshare-ctl classes $d1 all"
+sleep 12
+k2=$(hinted_text "$d1")
+log "g1's kernel text pages hinted: $k0, then $k1 after 12 s with zero pages only, then $k2 after 12 s with every class"
+[ -n "$k0" ] && [ "$k1" = "$k0" ] ||
+    fail "g1 hinted kernel text while dom0 allowed zero pages only ($k0, then $k1)"
+[ "$k2" -gt "$k1" ] || fail "g1 did not hint kernel text again once allowed ($k1, then $k2)"
+guest_alive g1 || fail "g1 died under the class policy"
+
 # ---- 4. destroy the heavily shared guest -------------------------------
 m2=$(ctl_num "$d2" mappings)
 t0=$(ms)
@@ -156,5 +183,6 @@ frames_end=$(global_num frames "$end") mappings_end=$(global_num mappings "$end"
 log "final: $(tr -d ' \n' < /tmp/stats-end.json)"
 echo "COSHARE-JSON: {\"scenario\":\"destroy-while-shared\",\"mappings\":$m2,\"destroy_ms\":$destroy_ms,\"frames_left\":$frames_end,\"mappings_left\":$mappings_end}"
 echo "COSHARE-JSON: {\"scenario\":\"stock-range-share\",\"gfns\":8176,\"shared\":$shared,\"ms\":$stock_ms}"
+echo "COSHARE-JSON: {\"scenario\":\"class-policy\",\"text_hinted_before\":$k0,\"text_hinted_zero_only\":$k1,\"text_hinted_all_again\":$k2}"
 echo "COSHARE-JSON: {\"scenario\":\"balloon-out\",\"mib\":32,\"mappings_dropped\":$((m0 - m1)),\"unshares\":$unshared}"
 echo "COSHARE-JSON: {\"scenario\":\"reclaim-under-reserve\",\"host_reclaims\":$rg,\"guest_reclaims\":$r2,\"notified\":$n2,\"cow_enomem\":$enomem,\"intact\":$(num intact "$s2")}"

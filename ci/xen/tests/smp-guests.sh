@@ -139,6 +139,21 @@ check_round() {
     ftrace=$((ftrace + r))
 }
 
+# Every domain's tot_pages within its max_pages, read from xentop (KiB, so
+# exact to the page).  dom0 has no limit; h1 and h2 must be listed.
+check_max_pages() {
+    local over limited
+    xentop -b -i 1 > /tmp/xentop 2>&1 || { cat /tmp/xentop; fail "xentop failed"; }
+    over=$(awk '$5 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ && $5 > $7 {
+        print $1 ": tot_pages " $5 / 4 " > max_pages " $7 / 4 }' /tmp/xentop)
+    [ -z "$over" ] || fail "a domain holds more than its max_pages: $over"
+    limited=$(awk '$5 ~ /^[0-9]+$/ && $7 ~ /^[0-9]+$/ { print $1 }' /tmp/xentop | sort | tr '\n' ' ')
+    case "$limited" in
+    *h1*h2*) max_pages_checks=$((max_pages_checks + 1));;
+    *) cat /tmp/xentop; fail "xentop did not list h1 and h2 with their limits";;
+    esac
+}
+
 op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OUTCOME
     num "$2" "$(echo "$3" | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p")"
 }
@@ -164,6 +179,7 @@ hostile() {
         coshare-ctl audit > /tmp/audit 2>&1 ||
             { cat /tmp/audit; fail "audit while h1 attacks"; }
         audits=$((audits + 1)) hostile_audits=$((hostile_audits + 1))
+        check_max_pages
         [ $(($(date +%s) - t0)) -lt 1200 ] || fail "h1 did not finish"
         sleep 1
     done
@@ -202,10 +218,10 @@ hostile() {
     free1=$(free_mib)
     log "hostile phase: $free0 MiB free before, $free1 MiB after"
     [ "$free1" -ge $((free0 - 2)) ] || fail "Xen lost memory: $free0 MiB free before, $free1 after"
-    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"free_mib_before\":$free0,\"free_mib_after\":$free1"
+    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"free_mib_before\":$free0,\"free_mib_after\":$free1"
 }
 
-clean=0 attempts=0 audits=0 hostile_audits=0 losses= writes=0 checks=0 rewrites=0 reads=0
+clean=0 attempts=0 audits=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0
 modules=0 ftrace=0 min_text= text_pages=0 text_before=0
 while [ "$clean" -lt "$ROUNDS" ]; do
     [ "$attempts" -lt "$MAX_ATTEMPTS" ] ||

@@ -26,8 +26,8 @@
 #if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
 /* Major 2: the in-use class, and stats grew by one class.  Minor 1:
- * XEN_COSHARE_CTL_LEND. */
-#define XEN_COSHARE_VERSION              0x00020001 /* major 2, minor 1 */
+ * XEN_COSHARE_CTL_LEND.  Minor 2: the classes op, stats.classes. */
+#define XEN_COSHARE_VERSION              0x00020002 /* major 2, minor 2 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -40,6 +40,7 @@
 #define XENMEM_sharing_op_coshare_group      18 /* dom0 only               */
 #define XENMEM_sharing_op_coshare_audit      19 /* dom0 only               */
 #define XENMEM_sharing_op_coshare_reserve    20 /* dom0 only               */
+#define XENMEM_sharing_op_coshare_classes    21 /* dom0 only               */
 
 /*
  * Global VIRQ sent to a guest when the hypervisor reclaimed one of its
@@ -60,6 +61,7 @@
                                            /* data): made read-only       */
                                            /* before it is compared       */
 #define XEN_COSHARE_CLASS_NR             5
+#define XEN_COSHARE_CLASSES_ALL          ((1u << XEN_COSHARE_CLASS_NR) - 1)
 
 /* Largest batch accepted by the batch ops (hint, unhint, vol_add/del). */
 #define XEN_COSHARE_BATCH_MAX            512
@@ -111,8 +113,9 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * Batch ops: hint, unhint, vol_add, vol_del.  Returns 0 when every entry was
  * processed (each with its own result), or -errno for the whole op:
  * -E2BIG nr > XEN_COSHARE_BATCH_MAX, -EINVAL unknown class or nonzero pad,
- * -EPERM domain is not DOMID_SELF, -EACCES hinting not enabled by dom0 or
- * no sharing group.  .done counts processed entries.
+ * -EPERM domain is not DOMID_SELF, -EACCES hinting not enabled by dom0, no
+ * sharing group, or a hint of a class dom0 does not allow this domain
+ * (XENMEM_sharing_op_coshare_classes).  .done counts processed entries.
  */
 struct xen_coshare_batch {
     uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
@@ -153,7 +156,9 @@ struct xen_coshare_stats {
     uint32_t domains;               /* domains known (global only)       */
     uint32_t flags;                 /* XEN_COSHARE_CTL_* state (domain)  */
     uint32_t group;                 /* sharing group (domain)            */
-    uint32_t pad;
+    uint32_t classes;               /* classes it may hint (domain): bit */
+                                    /* 1 << XEN_COSHARE_CLASS_*; 0 from  */
+                                    /* hypervisors before ABI 2.2        */
 };
 typedef struct xen_coshare_stats xen_coshare_stats_t;
 DEFINE_XEN_GUEST_HANDLE(xen_coshare_stats_t);
@@ -219,6 +224,20 @@ struct xen_coshare_reserve {
     uint64_aligned_t free;      /* OUT: free host frames now */
 };
 
+/*
+ * classes: the hint classes a domain may use (dom0).  A new domain may use
+ * every class; a domain that must not share content with others, zero
+ * pages only (XEN_COSHARE_CLASS_ZERO: a zero page reveals nothing).  What
+ * the domain shares already stays shared.  -EINVAL for bits beyond
+ * XEN_COSHARE_CLASSES_ALL, -ESRCH as for control.
+ */
+#define XEN_COSHARE_CLASSES_QUERY        (~0u)
+
+struct xen_coshare_classes {
+    uint32_t allowed;       /* IN: mask or _QUERY; OUT: the domain's mask */
+    uint32_t pad;           /* IN: zero */
+};
+
 struct xen_coshare_op {
     uint8_t  op;            /* XENMEM_sharing_op_coshare_* */
     uint8_t  pad0;
@@ -232,6 +251,7 @@ struct xen_coshare_op {
         struct xen_coshare_group group;
         struct xen_coshare_audit audit;
         struct xen_coshare_reserve reserve;
+        struct xen_coshare_classes classes;
         uint64_aligned_t pad[5];    /* size of xen_mem_sharing_op's union */
     } u;
 };

@@ -2,9 +2,12 @@
 // cli.cc - the subcommands (CLI11), their checks, and what each one does.
 #include "cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
+#include <optional>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -54,6 +57,44 @@ CLI::Validator group_check()
         "");
 }
 
+// "all", "none" or comma-separated kClassKeys, as a mask of
+// 1 << XEN_COSHARE_CLASS_*; nullopt (and `error` says why) otherwise.
+std::optional<uint32_t> parse_classes(const std::string& s, std::string& error)
+{
+    if (s == "all")
+        return XEN_COSHARE_CLASSES_ALL;
+    if (s == "none")
+        return 0;
+    uint32_t mask = 0;
+    size_t at = 0;
+    while (at <= s.size()) {
+        size_t end = std::min(s.find(',', at), s.size());
+        std::string_view name(s.data() + at, end - at);
+        auto it = std::find(kClassKeys.begin(), kClassKeys.end(), name);
+        if (it == kClassKeys.end()) {
+            error = "unknown hint class \"" + std::string(name) +
+                    "\": the classes are all, none, or any of ";
+            for (size_t i = 0; i < kClassKeys.size(); ++i)
+                error.append(i ? "," : "").append(kClassKeys[i]);
+            return std::nullopt;
+        }
+        mask |= 1u << (it - kClassKeys.begin());
+        at = end + 1;
+    }
+    return mask;
+}
+
+CLI::Validator classes_check()
+{
+    return CLI::Validator(
+        [](std::string& s) {
+            std::string error;
+            parse_classes(s, error);
+            return error;
+        },
+        "");
+}
+
 struct Args {
     unsigned domid = 0;
     unsigned group = 0;
@@ -62,12 +103,13 @@ struct Args {
     double interval = 0;
     uint64_t count = 0;
     uint64_t reserve_mib = 0;
+    std::string classes;
     std::string output, csv, gnuplot = "gnuplot";
 };
 
 struct Commands {
     CLI::App *enable, *disable, *group, *stats, *watch, *plot, *audit,
-        *reserve, *version;
+        *reserve, *classes, *version;
 };
 
 void add_domid(CLI::App* cmd, Args& a, bool required = true)
@@ -166,6 +208,15 @@ Commands build(CLI::App& app, Args& a)
                           "new reserve in MiB (default: show it)")
         ->type_name("")
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
+    c.classes = app.add_subcommand(
+        "classes", "the hint classes a domain may use: show them, or allow "
+                   "only those given (zero only: no content is shared)");
+    add_domid(c.classes, a);
+    c.classes->add_option("CLASSES", a.classes,
+                          "all, none, or some of kernel_text,kernel_rodata,"
+                          "process_text,zero,in_use (default: show them)")
+        ->type_name("")
+        ->check(classes_check());
     c.version = app.add_subcommand(
         "version", "the hypervisor's coshare ABI version");
     return c;
@@ -266,6 +317,19 @@ Exit do_reserve(Env& env, const Args& a, bool set)
     return Exit::ok;
 }
 
+Exit do_classes(Env& env, const Args& a, bool set)
+{
+    Connection c = open(env);
+    std::string error;
+    std::optional<uint32_t> mask;
+    if (set)
+        mask = parse_classes(a.classes, error);
+    uint32_t now = classes(c.hv, static_cast<uint16_t>(a.domid), mask);
+    env.out << "domain " << a.domid << ": hint classes "
+            << classes_text(now) << '\n';
+    return Exit::ok;
+}
+
 Exit do_version(Env& env)
 {
     Connection c = env.connect();
@@ -293,6 +357,8 @@ Exit dispatch(const Commands& c, const Args& a, Env& env)
         return do_audit(env);
     if (c.reserve->parsed())
         return do_reserve(env, a, c.reserve->count("MIB") > 0);
+    if (c.classes->parsed())
+        return do_classes(env, a, c.classes->count("CLASSES") > 0);
     return do_version(env);
 }
 

@@ -386,6 +386,49 @@ TEST_F(Ctl, StatsJsonOfHostAndEveryDomain)
     EXPECT_EQ(j["untracked"], json::array({0, 5}));
 }
 
+// dom0 keeps a guest that must not share content to zero pages: its other
+// hints are refused whole, what it shared stays, and it can read its mask.
+TEST_F(Ctl, ClassesKeepADomainToZeroPages)
+{
+    share_two_guests(8);
+    Outcome show = run({"classes", "2"});
+    ASSERT_EQ(show.code, 0) << show.err;
+    EXPECT_EQ(show.out, "domain 2: hint classes all\n");
+
+    Outcome zero = run({"classes", "2", "zero"});
+    ASSERT_EQ(zero.code, 0) << zero.err;
+    EXPECT_EQ(zero.out, "domain 2: hint classes zero\n");
+    auto op = coshare::sim::make_batch_op(XENMEM_sharing_op_coshare_hint, KT, 1);
+    xen_coshare_entry_t e{};
+    e.gfn = 20;
+    EXPECT_EQ(host.op(2, false, op, &e), -EACCES);
+    EXPECT_EQ(host.stats(2).classes, 1u << XEN_COSHARE_CLASS_ZERO);
+    EXPECT_EQ(host.stats(2).mappings, 8u);       // shared before: stays
+    host.fill(2, 30, std::vector<std::byte>(coshare::sim::kPage));
+    auto z = host.hint(2, XEN_COSHARE_CLASS_ZERO, {30});
+    EXPECT_EQ(z[0].result, XEN_COSHARE_RES_INSERTED);
+    // Guest 1 is not affected.
+    e = {};
+    e.gfn = 40;
+    auto op1 = coshare::sim::make_batch_op(XENMEM_sharing_op_coshare_hint, KT, 1);
+    EXPECT_EQ(host.op(1, false, op1, &e), 0);
+
+    EXPECT_EQ(run_json({"stats", "2", "--json"})["classes"], "zero");
+    EXPECT_EQ(run({"classes", "2", "kernel_text,process_text"}).out,
+              "domain 2: hint classes kernel_text,process_text\n");
+    EXPECT_EQ(run({"classes", "2", "none"}).out,
+              "domain 2: hint classes none\n");
+    EXPECT_EQ(run({"classes", "2", "all"}).out,
+              "domain 2: hint classes all\n");
+
+    Outcome bad = run({"classes", "2", "zero,text"});
+    EXPECT_EQ(bad.code, int(Exit::usage));
+    EXPECT_TRUE(contains(bad.err, "unknown hint class \"text\"")) << bad.err;
+    EXPECT_EQ(host.stats(2).classes, XEN_COSHARE_CLASSES_ALL);  // unchanged
+    Outcome gone = run({"classes", "9", "zero"});
+    EXPECT_EQ(gone.code, int(Exit::no_domain)) << gone.err;
+}
+
 TEST_F(Ctl, StatsTables)
 {
     share_two_guests();
@@ -406,7 +449,7 @@ TEST_F(Ctl, StatsTables)
     Outcome one = run({"stats", "2"});
     ASSERT_EQ(one.code, 0) << one.err;
     EXPECT_TRUE(contains(one.out, "domain 2: hinting enabled, repayment off, "
-                                  "sharing group 7\n"))
+                                  "sharing group 7, hint classes all\n"))
         << one.out;
     EXPECT_TRUE(contains(one.out, "kernel text        16      16         0"))
         << one.out;
@@ -456,7 +499,7 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 2.1 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 2.2 (batch max 512, gfn max 0xffffffff)\n");
 }
 
 TEST_F(Ctl, ReserveIsSetInMibAndShown)

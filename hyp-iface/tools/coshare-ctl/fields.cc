@@ -60,4 +60,15 @@ std::string flags_text(uint32_t flags)
     return s.empty() ? "-" : s;
 }
 
+std::string classes_text(uint32_t mask)
+{
+    if ((mask & XEN_COSHARE_CLASSES_ALL) == XEN_COSHARE_CLASSES_ALL)
+        return "all";
+    std::string s;
+    for (size_t i = 0; i < XEN_COSHARE_CLASS_NR; ++i)
+        if (mask & (1u << i))
+            s.append(s.empty() ? "" : ",").append(kClassKeys[i]);
+    return s.empty() ? "none" : s;
+}
+
 }  // namespace coshare::ctl

@@ -52,5 +52,7 @@ inline bool applies(Scope field, Scope row)
 std::string mib(uint64_t pages);
 // XEN_COSHARE_CTL_* as "enable,repay", or "-" for none.
 std::string flags_text(uint32_t flags);
+// A mask of 1 << XEN_COSHARE_CLASS_* as "kernel_text,zero", "all" or "none".
+std::string classes_text(uint32_t mask);
 
 }  // namespace coshare::ctl

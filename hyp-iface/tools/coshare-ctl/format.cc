@@ -130,6 +130,7 @@ json domain_json(const DomainStats& d)
     j["flags"] = {{"enable", bool(d.s.flags & XEN_COSHARE_CTL_ENABLE)},
                   {"repay", bool(d.s.flags & XEN_COSHARE_CTL_REPAY)}};
     j["group"] = d.s.group;
+    j["classes"] = classes_text(d.s.classes);
     j.update(counters_json(d.s, Scope::domain));
     return j;
 }
@@ -156,7 +157,7 @@ std::string domain_table(const DomainStats& d)
            ", repayment " + (s.flags & XEN_COSHARE_CTL_REPAY ? "on" : "off") +
            ", " + (s.group ? "sharing group " + num(s.group)
                            : std::string("no sharing group")) +
-           "\n\n";
+           ", hint classes " + classes_text(s.classes) + "\n\n";
 
     Table classes({false, true, true, true, true});
     std::vector<std::string> head{"class"};

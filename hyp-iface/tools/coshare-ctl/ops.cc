@@ -180,4 +180,20 @@ Reserve reserve(Hypervisor& hv, std::optional<uint64_t> frames)
     return {op.u.reserve.frames, op.u.reserve.free};
 }
 
+uint32_t classes(Hypervisor& hv, uint16_t domid,
+                 std::optional<uint32_t> allowed)
+{
+    auto op = make_op(XENMEM_sharing_op_coshare_classes, domid);
+    op.u.classes.allowed = allowed.value_or(XEN_COSHARE_CLASSES_QUERY);
+    int rc = call(hv, op);
+    if (rc == -ENOSPC)
+        throw Error(Exit::failure,
+                    "the coshare engine has no room for another domain");
+    if (rc < 0)
+        throw op_error(allowed ? "set the hint classes of " + dom(domid)
+                               : "read the hint classes of " + dom(domid),
+                       rc, domid);
+    return op.u.classes.allowed;
+}
+
 }  // namespace coshare::ctl

@@ -76,4 +76,9 @@ struct Reserve {
 // Sets the reserve to `frames` (nullopt: only reads it).
 Reserve reserve(Hypervisor& hv, std::optional<uint64_t> frames);
 
+// Sets the hint classes a domain may use, a mask of 1 << XEN_COSHARE_CLASS_*
+// (nullopt: only reads it); returns the domain's mask.
+uint32_t classes(Hypervisor& hv, uint16_t domid,
+                 std::optional<uint32_t> allowed);
+
 }  // namespace coshare::ctl

@@ -39,6 +39,7 @@ static int __init cf_check coshare_init(void)
         .hash_mask = ~0ULL,
         .hash_seed = ((uint64_t)get_random() << 32) | get_random(),
         .no_prefetch = true,
+        .audit_each_op = IS_ENABLED(CONFIG_DEBUG),
     };
     int rc;
 
