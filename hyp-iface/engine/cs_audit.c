@@ -169,9 +169,9 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
         cs_bad(c, "d%u: FIFO holds %llu, length says %llu", d->domid,
                (unsigned long long)n, (unsigned long long)d->fifo_len);
     if ( !cs_repay_covers(d, 0) )
-        cs_bad(c, "d%u: FIFO %llu shorter than bonus %llu", d->domid,
-               (unsigned long long)d->fifo_len,
-               (unsigned long long)d->bonus);
+        cs_bad(c, "d%u: FIFO %llu shorter than the %llu it must cover",
+               d->domid, (unsigned long long)d->fifo_len,
+               (unsigned long long)cs_repay_owed(d));
 }
 
 /* Every gfn-table entry names a live record of this (domain, gfn). */

@@ -197,7 +197,7 @@ int cs_domain_control(struct cs_engine *e, uint16_t domid,
                       struct xen_coshare_control *c)
 {
     struct cs_domain *d;
-    uint32_t flags;
+    uint32_t flags, old;
     int rc;
 
     if ( c->pad || ((c->set | c->clear) & ~XEN_COSHARE_CTL_ALL) )
@@ -216,11 +216,15 @@ int cs_domain_control(struct cs_engine *e, uint16_t domid,
         if ( flags & CS_ENV_DOM_PASSTHROUGH )
             return -EXDEV;
     }
-    /* Repayment cannot be promised for a bonus the FIFO does not cover. */
-    if ( (c->set & ~c->clear & XEN_COSHARE_CTL_REPAY) &&
-         !cs_fifo_covers(d, 0) )
-        return -EBUSY;
+    old = d->flags;
     d->flags = (d->flags | c->set) & ~c->clear;
+    /* Repayment cannot be promised for more than the FIFO covers. */
+    if ( (d->flags & ~old & (XEN_COSHARE_CTL_REPAY | XEN_COSHARE_CTL_QUIET)) &&
+         !cs_repay_covers(d, 0) )
+    {
+        d->flags = old;
+        return -EBUSY;
+    }
     c->flags = d->flags & XEN_COSHARE_CTL_ALL;
     return 0;
 }

@@ -249,6 +249,10 @@ int cs_hint_one(struct cs_engine *e, struct cs_domain *d, unsigned int cls,
     default:
         return cs_entry_skip(ent, XEN_COSHARE_SKIP_NOT_RAM), 0;
     }
+    /* A QUIET domain's cover counts every mapping: refused before anything
+     * depends on whether the content exists elsewhere. */
+    if ( (d->flags & XEN_COSHARE_CTL_QUIET) && !cs_repay_covers(d, 1) )
+        return cs_entry_skip(ent, XEN_COSHARE_SKIP_NEED_VOLATILE), 0;
 
     rc = cls == XEN_COSHARE_CLASS_ZERO ? cs_hint_free(e, d, ent, mfn)
                                        : cs_hint_content(e, d, cls, ent, mfn);

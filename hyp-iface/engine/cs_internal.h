@@ -298,12 +298,19 @@ struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
 /*
  * The repayment rule, the one place it is written: a domain's FIFO of
  * volatile pages covers its bonus (the frames its sharing saved), here with
- * `more` frames saved or `more` volatile pages gone.  cs_repay_covers()
- * asks it of a domain under XEN_COSHARE_CTL_REPAY (any other is covered).
+ * `more` frames saved or `more` volatile pages gone.  A QUIET domain's FIFO
+ * covers all its mappings, so that what it may hint never depends on what
+ * other domains hold.  cs_repay_covers() asks it of a domain under
+ * XEN_COSHARE_CTL_REPAY (any other is covered).
  */
+static inline uint64_t cs_repay_owed(const struct cs_domain *d)
+{
+    return (d->flags & XEN_COSHARE_CTL_QUIET) ? d->mappings : d->bonus;
+}
+
 static inline bool cs_fifo_covers(const struct cs_domain *d, uint64_t more)
 {
-    return d->fifo_len >= d->bonus + more;
+    return d->fifo_len >= cs_repay_owed(d) + more;
 }
 
 static inline bool cs_repay_covers(const struct cs_domain *d, uint64_t more)
@@ -316,7 +323,7 @@ static inline uint64_t cs_repay_spare(const struct cs_domain *d)
 {
     if ( !(d->flags & XEN_COSHARE_CTL_REPAY) )
         return d->fifo_len;
-    return cs_fifo_covers(d, 0) ? d->fifo_len - d->bonus : 0;
+    return cs_fifo_covers(d, 0) ? d->fifo_len - cs_repay_owed(d) : 0;
 }
 
 /* Ledger. */

@@ -7,6 +7,31 @@
  */
 #include "cs_internal.h"
 
+/* What a QUIET domain is told: merged or inserted, its page is shared. */
+static void cs_quiet_results(xen_coshare_entry_t *ents, uint32_t nr)
+{
+    uint32_t i;
+
+    for ( i = 0; i < nr; i++ )
+        if ( ents[i].result == XEN_COSHARE_RES_INSERTED )
+            ents[i].result = XEN_COSHARE_RES_SHARED;
+}
+
+static void cs_quiet_stats(xen_coshare_stats_t *s)
+{
+    unsigned int c;
+
+    for ( c = 0; c < XEN_COSHARE_CLASS_NR; c++ )
+    {
+        s->shared[c] += s->inserted[c];
+        s->inserted[c] = 0;
+    }
+    s->cow_copy += s->cow_nocopy;
+    s->cow_nocopy = 0;
+    s->frames = 0;
+    s->saved = s->bonus = s->mappings;
+}
+
 static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                        xen_coshare_op_t *op, xen_coshare_entry_t *ents)
 {
@@ -44,18 +69,26 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
     rc = cs_do_batch(e, d, op->op, b->hint_class, ents, b->nr);
     if ( !rc )
         b->done = b->nr;
+    if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
+        cs_quiet_results(ents, b->nr);
     return rc;
 }
 
-/* A guest reads its own stats: it looked at its FIFO, so re-arm the VIRQ. */
+/*
+ * A guest reads its own stats: it looked at its FIFO, so re-arm the VIRQ.
+ * A QUIET one sees nothing that depends on whether others hold its content.
+ */
 static int cs_own_stats(struct cs_engine *e, uint16_t domid,
                         xen_coshare_stats_t *stats)
 {
     struct cs_domain *d = cs_domain_get(e, domid);
+    int rc = cs_stats_locked(e, domid, stats);
 
     if ( d )
         d->flags |= CS_DOM_NOTIFY;
-    return cs_stats_locked(e, domid, stats);
+    if ( !rc && d && (d->flags & XEN_COSHARE_CTL_QUIET) )
+        cs_quiet_stats(stats);
+    return rc;
 }
 
 static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,

@@ -26,7 +26,8 @@
 #if defined(__XEN__) || defined(__XEN_TOOLS__) || defined(__XEN_COSHARE_GUEST__)
 
 /* Major 2: the in-use class, and stats grew by one class.  Minor 1:
- * XEN_COSHARE_CTL_LEND.  Minor 2: the classes op, stats.classes. */
+ * XEN_COSHARE_CTL_LEND.  Minor 2: the classes op, stats.classes,
+ * XEN_COSHARE_CTL_QUIET. */
 #define XEN_COSHARE_VERSION              0x00020002 /* major 2, minor 2 */
 
 /* Sub-ops of XENMEM_sharing_op. */
@@ -187,9 +188,20 @@ struct xen_coshare_stats_op {
  * most to spare.  LEND lets this domain's spare pages pay other groups'.
  */
 #define XEN_COSHARE_CTL_LEND             (1u << 2) /* pay any group's CoW  */
+/*
+ * QUIET: the domain does not learn whether another domain holds what it
+ * hints.  Its hints that merge or insert both answer RES_SHARED; its own
+ * stats fold inserted into shared and no-copy unshares into copies, report
+ * no owned frames, and give its mappings as its bonus; and repayment covers
+ * every mapping, not only the bonus, so that whether a hint is refused for
+ * want of volatile pages does not depend on other domains either.  dom0
+ * sees the real counters.
+ */
+#define XEN_COSHARE_CTL_QUIET            (1u << 3) /* hide others' content */
 #define XEN_COSHARE_CTL_ALL              (XEN_COSHARE_CTL_ENABLE | \
                                           XEN_COSHARE_CTL_REPAY |  \
-                                          XEN_COSHARE_CTL_LEND)
+                                          XEN_COSHARE_CTL_LEND |   \
+                                          XEN_COSHARE_CTL_QUIET)
 
 struct xen_coshare_control {
     uint32_t set;           /* IN: flags to set */

@@ -99,6 +99,7 @@ struct Args {
     unsigned domid = 0;
     unsigned group = 0;
     bool repay = false, no_repay = false, lend = false, no_lend = false;
+    bool quiet = false, no_quiet = false;
     bool json = false;
     double interval = 0;
     uint64_t count = 0;
@@ -141,6 +142,11 @@ void add_control_flags(CLI::App* cmd, Args& a)
                   "groups' copy-on-write faults (XEN_COSHARE_CTL_LEND; "
                   "default: its own group only)",
                   a.no_lend, "also keep its volatile pages to its own group");
+    add_flag_pair(cmd, "quiet", a.quiet,
+                  "also hide from it whether other domains hold what it "
+                  "hints (XEN_COSHARE_CTL_QUIET: every merge or insert "
+                  "reads as shared; repayment covers all its mappings)",
+                  a.no_quiet, "also let it see merges and inserts apart");
 }
 
 Commands build(CLI::App& app, Args& a)
@@ -235,9 +241,11 @@ Exit do_control(Env& env, const Args& a, bool enable)
     Connection c = open(env);
     auto domid = static_cast<uint16_t>(a.domid);
     uint32_t set = (a.repay ? XEN_COSHARE_CTL_REPAY : 0) |
-                   (a.lend ? XEN_COSHARE_CTL_LEND : 0);
+                   (a.lend ? XEN_COSHARE_CTL_LEND : 0) |
+                   (a.quiet ? XEN_COSHARE_CTL_QUIET : 0);
     uint32_t clear = (a.no_repay ? XEN_COSHARE_CTL_REPAY : 0) |
-                     (a.no_lend ? XEN_COSHARE_CTL_LEND : 0);
+                     (a.no_lend ? XEN_COSHARE_CTL_LEND : 0) |
+                     (a.no_quiet ? XEN_COSHARE_CTL_QUIET : 0);
     (enable ? set : clear) |= XEN_COSHARE_CTL_ENABLE;
     uint32_t flags = control(c.hv, domid, set, clear);
     auto s = try_domain_stats(c.hv, domid);

@@ -268,7 +268,7 @@ TEST_F(Ctl, RepayRefusedWhileFifoIsShort)
     ASSERT_GT(host.stats(2).bonus, host.stats(2).fifo_depth);
     Outcome r = run({"enable", "2", "--repay"});
     EXPECT_EQ(r.code, int(Exit::failure));
-    EXPECT_TRUE(contains(r.err, "cannot switch repayment on for domain 2: "
+    EXPECT_TRUE(contains(r.err, "cannot promise repayment for domain 2: "
                                 "its volatile FIFO is shorter than its bonus"))
         << r.err;
     EXPECT_EQ(host.stats(2).flags & XEN_COSHARE_CTL_REPAY, 0u);
@@ -277,6 +277,33 @@ TEST_F(Ctl, RepayRefusedWhileFifoIsShort)
     host.vol_add(2, gfns(32, 16));
     EXPECT_EQ(run({"enable", "2", "--repay"}).code, 0);
     EXPECT_TRUE(host.stats(2).flags & XEN_COSHARE_CTL_REPAY);
+}
+
+// Quiet: the guest stops telling merges from inserts; under repayment its
+// FIFO must cover all its mappings, not only its bonus.
+TEST_F(Ctl, QuietHidesWhatOthersHold)
+{
+    share_two_guests();
+    // Guest 1 owns the 16 frames: bonus 0, but 16 mappings.
+    host.vol_add(1, gfns(32, 8));
+    ASSERT_EQ(run({"enable", "1", "--repay"}).code, 0);
+    Outcome r = run({"enable", "1", "--quiet"});
+    EXPECT_EQ(r.code, int(Exit::failure));
+    EXPECT_TRUE(contains(r.err, "(a quiet domain's: all its mappings)"))
+        << r.err;
+    EXPECT_EQ(host.stats(1).flags & XEN_COSHARE_CTL_QUIET, 0u);
+
+    host.vol_add(1, gfns(40, 8));
+    Outcome q = run({"enable", "1", "--quiet"});
+    ASSERT_EQ(q.code, 0) << q.err;
+    EXPECT_EQ(q.out, "domain 1: hinting enabled, repayment on, quiet, "
+                     "sharing group 7\n");
+    json j = run_json({"stats", "1", "--json"});
+    EXPECT_EQ(j["flags"]["quiet"], true);
+    EXPECT_EQ(j["flags"]["repay"], true);
+    EXPECT_TRUE(contains(run({"stats"}).out, "enable,repay,quiet"));
+    EXPECT_EQ(run({"disable", "1", "--no-quiet"}).out,
+              "domain 1: hinting disabled, repayment on, sharing group 7\n");
 }
 
 TEST_F(Ctl, GroupChangeRefusedWhileSharing)

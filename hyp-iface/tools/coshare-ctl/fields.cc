@@ -57,6 +57,10 @@ std::string flags_text(uint32_t flags)
         s = "enable";
     if (flags & XEN_COSHARE_CTL_REPAY)
         s += s.empty() ? "repay" : ",repay";
+    if (flags & XEN_COSHARE_CTL_LEND)
+        s += s.empty() ? "lend" : ",lend";
+    if (flags & XEN_COSHARE_CTL_QUIET)
+        s += s.empty() ? "quiet" : ",quiet";
     return s.empty() ? "-" : s;
 }
 

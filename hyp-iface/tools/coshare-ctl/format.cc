@@ -106,6 +106,8 @@ std::string control_text(uint16_t domid, uint32_t flags,
                     (flags & XEN_COSHARE_CTL_REPAY ? "on" : "off");
     if (flags & XEN_COSHARE_CTL_LEND)
         t += ", lends to other groups";
+    if (flags & XEN_COSHARE_CTL_QUIET)
+        t += ", quiet";
     if (s)
         t += s->group ? ", sharing group " + num(s->group)
                       : ", no sharing group";
@@ -128,7 +130,9 @@ json domain_json(const DomainStats& d)
 {
     json j = {{"domain", d.domid}, {"tracked", d.tracked}};
     j["flags"] = {{"enable", bool(d.s.flags & XEN_COSHARE_CTL_ENABLE)},
-                  {"repay", bool(d.s.flags & XEN_COSHARE_CTL_REPAY)}};
+                  {"repay", bool(d.s.flags & XEN_COSHARE_CTL_REPAY)},
+                  {"lend", bool(d.s.flags & XEN_COSHARE_CTL_LEND)},
+                  {"quiet", bool(d.s.flags & XEN_COSHARE_CTL_QUIET)}};
     j["group"] = d.s.group;
     j["classes"] = classes_text(d.s.classes);
     j.update(counters_json(d.s, Scope::domain));

@@ -71,9 +71,10 @@ uint32_t control(Hypervisor& hv, uint16_t domid, uint32_t set, uint32_t clear)
     switch (-rc) {
     case EBUSY:
         throw Error(Exit::failure,
-                    "cannot switch repayment on for " + dom(domid) +
-                        ": its volatile FIFO is shorter than its bonus; the "
-                        "guest must register more volatile pages first");
+                    "cannot promise repayment for " + dom(domid) +
+                        ": its volatile FIFO is shorter than its bonus (a "
+                        "quiet domain's: all its mappings); the guest must "
+                        "register more volatile pages first");
     case EOPNOTSUPP:
         if (enabling)
             throw Error(Exit::failure,
