@@ -43,6 +43,7 @@ struct cs_state {
 	u32 scan;			/* full scans started */
 	bool denied;			/* a hint got -EACCES: not enabled yet */
 	u32 classes;			/* XEN_COSHARE_CLASSES_* dom0 allows us */
+	u32 notice;			/* cs_settings_notice()'s state */
 	unsigned long max_pfn;
 
 	struct cs_fingerprint *fp;	/* indexed by pfn */

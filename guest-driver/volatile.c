@@ -40,6 +40,7 @@ static void cs_volatile_sync(void)
 {
 	/* Xen writes it: a buffer the in-use walk never hints. */
 	const xen_coshare_stats_t *st = &cs->hv_stats;
+	const char *notice;
 	u64 gone[64];
 	int n, i;
 
@@ -48,6 +49,9 @@ static void cs_volatile_sync(void)
 	cs->hv_cow_faults = st->cow_copy + st->cow_zero + st->cow_nocopy;
 	/* Hypervisors before ABI 2.2 report no classes: they allow all. */
 	cs->classes = st->classes ?: XEN_COSHARE_CLASSES_ALL;
+	notice = cs_settings_notice(&cs->notice, st->flags, st->group);
+	if (notice)
+		pr_warn("%s\n", notice);
 	/* With dom0's repay flag, Xen refuses a FIFO below the bonus. */
 	cs->fifo.repay_percent = (st->flags & XEN_COSHARE_CTL_REPAY) ? 100 :
 				 cs->knob[CS_KNOB_REPAY_PERCENT];

@@ -157,3 +157,14 @@ void cs_account_batch(struct cs_counters *c, struct cs_backoff *bo,
 		cs_bitmap_assign(shared, e->gfn, now_shared);
 	}
 }
+
+const char *cs_settings_notice(u32 *said, u32 flags, u32 group)
+{
+	u32 no_group = (flags & XEN_COSHARE_CTL_ENABLE) &&
+		       group == XEN_COSHARE_GROUP_NONE;
+
+	if (no_group == *said)
+		return NULL;
+	*said = no_group;
+	return no_group ? "dom0 enabled hinting but put this domain in no sharing group: nothing is shared until it does (in dom0: coshare-ctl group DOMID N)" : NULL;
+}

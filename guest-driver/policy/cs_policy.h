@@ -109,6 +109,13 @@ void cs_account_batch(struct cs_counters *c, struct cs_backoff *bo,
 		      struct cs_bitmap *shared, unsigned int cls,
 		      const xen_coshare_entry_t *ents, u32 nr, u32 scan);
 
+/*
+ * What dom0's settings (the guest's stats: flags, group) leave the guest
+ * unable to do, for its log: the message to print now, once per change of
+ * *said, or NULL.
+ */
+const char *cs_settings_notice(u32 *said, u32 flags, u32 group);
+
 #ifdef __cplusplus
 }
 #endif

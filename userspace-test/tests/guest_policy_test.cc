@@ -42,6 +42,23 @@ TEST(GuestPolicy, KnobsAcceptNumbersInRangeOnly)
     }
 }
 
+// A guest enabled in no group is told so once, not every scan; and again
+// if it ever gets there again.
+TEST(GuestPolicy, AGuestEnabledInNoGroupIsToldOnce)
+{
+    u32 said = 0;
+    EXPECT_EQ(cs_settings_notice(&said, 0, XEN_COSHARE_GROUP_NONE), nullptr);
+    const char* m = cs_settings_notice(&said, XEN_COSHARE_CTL_ENABLE,
+                                       XEN_COSHARE_GROUP_NONE);
+    ASSERT_NE(m, nullptr);
+    EXPECT_NE(std::string(m).find("coshare-ctl group DOMID N"), std::string::npos);
+    EXPECT_EQ(cs_settings_notice(&said, XEN_COSHARE_CTL_ENABLE,
+                                 XEN_COSHARE_GROUP_NONE), nullptr);
+    EXPECT_EQ(cs_settings_notice(&said, XEN_COSHARE_CTL_ENABLE, 3), nullptr);
+    EXPECT_NE(cs_settings_notice(&said, XEN_COSHARE_CTL_ENABLE,
+                                 XEN_COSHARE_GROUP_NONE), nullptr);
+}
+
 TEST(GuestPolicy, BatchesFlushAtBatchSize)
 {
     static cs_batch b{};
