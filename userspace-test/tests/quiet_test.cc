@@ -45,11 +45,6 @@ protected:
         EXPECT_EQ(host().op(domid, false, o, nullptr, &s), 0);
         return s;
     }
-    static size_t count(const std::vector<xen_coshare_entry_t>& ents,
-                        uint8_t result)
-    {
-        return count_result(ents, result);
-    }
 };
 
 TEST_F(QuietTest, HintResultsAndCountersDoNotTellWhatOthersHold)
@@ -63,7 +58,7 @@ TEST_F(QuietTest, HintResultsAndCountersDoNotTellWhatOthersHold)
 
     ASSERT_EQ(control(2, XEN_COSHARE_CTL_QUIET), 0);
     auto quiet = host().hint(2, kText, iota(16, 16));
-    EXPECT_EQ(count(quiet, XEN_COSHARE_RES_SHARED), 16u);
+    EXPECT_EQ(count_result(quiet, XEN_COSHARE_RES_SHARED), 16u);
     xen_coshare_stats_t own = own_stats(2);
     EXPECT_EQ(own.shared[kText], 32u);
     EXPECT_EQ(own.inserted[kText], 0u);
@@ -121,7 +116,7 @@ TEST_F(QuietRepayTest, RepaymentRefusalsDoNotTellWhatOthersHold)
     }
     host().vol_add(2, {28, 29});
     quiet = host().hint(2, kText, {2, 3});
-    EXPECT_EQ(count(quiet, XEN_COSHARE_RES_SHARED), 2u);
+    EXPECT_EQ(count_result(quiet, XEN_COSHARE_RES_SHARED), 2u);
     EXPECT_EQ(host().stats(2).mappings, 3u);
     EXPECT_EQ(host().stats(2).fifo_depth, 3u);
 }
