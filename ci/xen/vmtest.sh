@@ -147,13 +147,22 @@ fatal_traces() {
         "$VM/logs/$1.log" || true
 }
 
+# Seconds a test may run.  smp-guests: three rounds of about 280 s, the
+# hostile phase (about 300 s), and room for one round QEMU loses.
+timeout_for() {
+    case "$1" in
+    smp-guests) echo 2100;;
+    *) echo 1500;;
+    esac
+}
+
 run_test() {  # TEST
     local t=$1 mem disk=
     mem=$(mem_for "$t")
     [ "$t" != debian-guests ] || disk=$("$CI_XEN/build-guest-disk.sh")
     "$CI_XEN/run-xen.sh" --xen "$(xen_for "$t")" --test "$CI_XEN/tests/$t.sh" \
         --qemu "$qemu" --tcg-thread "$(tcg_thread_for "$t")" \
-        --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout 1500 \
+        --guests "$(guests_for "$t")" ${mem:+--mem "$mem"} --timeout "$(timeout_for "$t")" \
         ${COSHARE_MONITOR_PORT:+--monitor "$COSHARE_MONITOR_PORT"} ${disk:+--guest-disk "$disk"} \
         --add "$out/coshare-ctl:/usr/local/bin/coshare-ctl" \
         --add "$out/coshare-oracle:/usr/local/bin/coshare-oracle" \

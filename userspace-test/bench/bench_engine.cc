@@ -8,6 +8,7 @@
 #include <string>
 
 #include "content.h"
+#include "isolation.h"
 #include "ratios.h"
 
 using namespace coshare;
@@ -250,8 +251,8 @@ int main(int argc, char** argv)
         double one_ms = 1e3 * rep.seconds("BM_TeardownOneFrame/iterations:5");
         double meta_mix = metadata_per_page(0.75, 0.15);
         double meta_dup = metadata_per_page(0.0, 1.0);
-        bool ok = bench::report_ratios(
-            {{"hint distinct pages / 4 KiB memcpy rate", distinct, ">= 0.5",
+        std::vector<bench::Ratio> ratios{
+             {"hint distinct pages / 4 KiB memcpy rate", distinct, ">= 0.5",
               distinct >= 0.5},
              {"hint duplicates (hash + compare) / memcpy rate", dup,
               ">= 0.35", dup >= 0.35},
@@ -268,8 +269,10 @@ int main(int argc, char** argv)
              {"metadata bytes per tracked page, idle-guest mix", meta_mix,
               "<= 24", meta_mix <= 24},
              {"metadata bytes per tracked page, 4-way duplicates", meta_dup,
-              "<= 24", meta_dup <= 24}},
-            json);
+              "<= 24", meta_dup <= 24}};
+        for (auto& r : bench::isolation_ratios())
+            ratios.push_back(std::move(r));
+        bool ok = bench::report_ratios(ratios, json);
         return ok ? 0 : 1;
     } catch (const std::exception& e) {
         std::printf("ratios not computed: %s (run without a filter)\n",

@@ -179,10 +179,12 @@ hostile() {
         coshare-ctl audit > /tmp/audit 2>&1 ||
             { cat /tmp/audit; fail "audit while h1 attacks"; }
         audits=$((audits + 1)) hostile_audits=$((hostile_audits + 1))
-        check_max_pages
+        # xentop costs the emulated CPUs seconds: every 5th pass.
+        [ $((hostile_audits % 5)) != 1 ] || check_max_pages
         [ $(($(date +%s) - t0)) -lt 1200 ] || fail "h1 did not finish"
         sleep 1
     done
+    check_max_pages
     kill -TERM "$fa_pid"
     wait "$fa_pid" || { cat /tmp/foreign.err; fail "dom0's foreign access: $(cat /tmp/foreign.json)"; }
     guest_type_line h1 stopped      # h1 ends its grants now
