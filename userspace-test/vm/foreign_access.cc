@@ -12,7 +12,8 @@
 //
 //   coshare-foreign-access DOMID GRANTS_JSON [--seconds S] [--seed N]
 //
-// GRANTS_JSON is the guest's "hostile-grants" line: gfns, refs_ro, refs_rw.
+// GRANTS_JSON holds the guest's "hostile-grants" lines (gfns, refs_ro,
+// refs_rw), one or more copies: the first intact one counts.
 // Runs until SIGTERM or S seconds, then prints one JSON line of results.
 #include <signal.h>
 #include <sys/mman.h>
@@ -192,15 +193,23 @@ private:
     std::map<std::string, std::map<std::string, uint64_t>> results_;
 };
 
+// The first intact copy of the line: the guest prints it more than once,
+// since its console may split a long line with a kernel message.
 Grants read_grants(const std::string& path)
 {
     std::ifstream in(path);
     if (!in)
         throw std::runtime_error(path + ": cannot read");
-    auto j = nlohmann::json::parse(in);
-    return {j.at("gfns").get<std::vector<uint64_t>>(),
-            j.at("refs_ro").get<std::vector<uint32_t>>(),
-            j.at("refs_rw").get<std::vector<uint32_t>>()};
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("gfns") && j.contains("refs_ro") &&
+            j.contains("refs_rw"))
+            return {j["gfns"].get<std::vector<uint64_t>>(),
+                    j["refs_ro"].get<std::vector<uint32_t>>(),
+                    j["refs_rw"].get<std::vector<uint32_t>>()};
+    }
+    throw std::runtime_error(path + ": no intact line of grants (gfns, "
+                             "refs_ro, refs_rw)");
 }
 
 }  // namespace

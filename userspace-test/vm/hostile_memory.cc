@@ -44,6 +44,9 @@
 namespace coshare::vm {
 namespace {
 
+// Copies of the hostile-grants line (see where it is printed).
+constexpr int kGrantCopies = 3;
+
 void pin_to_cpu(unsigned cpu)
 {
     cpu_set_t set;
@@ -137,7 +140,10 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         refs.push_back(static_cast<uint64_t>(ref));
         granted[ro ? "refs_ro" : "refs_rw"].push_back(ref);
     }
-    std::cout << "hostile-grants " << granted.dump() << std::endl;
+    // A kernel message can split this long console line (it did once in
+    // CI): three copies, and dom0 takes the first intact one.
+    for (int copy = 0; copy < kGrantCopies; ++copy)
+        std::cout << "hostile-grants " << granted.dump() << std::endl;
 
     // The second vCPU: hints of every class and unhints, on these gfns.
     std::atomic<bool> stop{false};

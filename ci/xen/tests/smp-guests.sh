@@ -159,7 +159,7 @@ op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OU
 }
 
 hostile() {
-    local free0 free1 t0 h p tr fa fa_pid op
+    local free0 free1 t0 h p tr fa fa_pid op i
     xl dmesg -c > /dev/null
     free0=$(free_mib)
     COSHARE_VCPUS=1 guest_start h2 256 coshare.run=/coshare/guest.sh \
@@ -168,7 +168,17 @@ hostile() {
     COSHARE_VCPUS=2 guest_start h1 256 coshare.run=/coshare/guest.sh \
         coshare.role=hostile coshare.rounds="$HOSTILE_ROUNDS" $SLOW
     guest_wait_line h1 "step=hostile-grants" 300 || fail "h1 granted nothing"
-    probe_line h1 hostile-grants > /tmp/grants.json
+    # h1 prints its grants three times (a kernel message can split a long
+    # console line): coshare-foreign-access takes the first intact copy.
+    grants_lines() {
+        grep -a "COSHARE-PROBE name=h1 step=hostile-grants " "$(guest_logfile h1)" |
+            sed "s/.*step=hostile-grants //"
+    }
+    i=0
+    while [ "$(grants_lines | wc -l)" -lt 3 ] && [ $i -lt 60 ]; do
+        sleep 1; i=$((i + 1))
+    done
+    grants_lines > /tmp/grants.json
     coshare-foreign-access "$(xl domid h1)" /tmp/grants.json > /tmp/foreign.json \
         2> /tmp/foreign.err &
     fa_pid=$!
