@@ -17,7 +17,7 @@ static void cs_quiet_results(xen_coshare_entry_t *ents, uint32_t nr)
             ents[i].result = XEN_COSHARE_RES_SHARED;
 }
 
-static void cs_quiet_stats(xen_coshare_stats_t *s)
+static void cs_quiet_stats(const struct cs_domain *d, xen_coshare_stats_t *s)
 {
     unsigned int c;
 
@@ -29,7 +29,8 @@ static void cs_quiet_stats(xen_coshare_stats_t *s)
     s->cow_copy += s->cow_nocopy;
     s->cow_nocopy = 0;
     s->frames = 0;
-    s->saved = s->bonus = s->mappings;
+    /* The bonus its FIFO must cover: the repayment rule's own figure. */
+    s->saved = s->bonus = cs_repay_owed(d);
 }
 
 static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
@@ -87,7 +88,7 @@ static int cs_own_stats(struct cs_engine *e, uint16_t domid,
     if ( d )
         d->flags |= CS_DOM_NOTIFY;
     if ( !rc && d && (d->flags & XEN_COSHARE_CTL_QUIET) )
-        cs_quiet_stats(stats);
+        cs_quiet_stats(d, stats);
     return rc;
 }
 
