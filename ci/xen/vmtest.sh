@@ -193,6 +193,7 @@ for t in "${tests[@]}"; do
 done
 for t in "${tests[@]}"; do
     failed_tries=()
+    t_start=$SECONDS
     rm -f "$VM/logs/$t".try*.log
     for ((try = 1; ; try++)); do
         run_test "$t" && pass=0 || pass=1
@@ -215,10 +216,12 @@ for t in "${tests[@]}"; do
     collect "$t" "$pass" "${failed_tries[@]}" || { say "$t: its results could not be collected"; pass=1; }
     rc=$((rc | pass))
     tries_note=${failed_tries[*]:+ (try $try; earlier tries lost guests: ${failed_tries[*]})}
+    took=" in $((SECONDS - t_start)) s"
+    say "$t: done$took"
     if [ $pass = 0 ]; then
-        summary+=("PASS $t$tries_note")
+        summary+=("PASS $t$took$tries_note")
     else
-        summary+=("FAIL $t$tries_note")
+        summary+=("FAIL $t$took$tries_note")
         while IFS= read -r l; do summary+=("     $l"); done < <(why_failed "$t")
     fi
 done
