@@ -43,31 +43,43 @@ static int cs_entry_check(struct cs_engine *e, struct cs_domain *d,
 }
 
 /*
- * Hint entries per p2m hold: long enough to amortise the p2m lock, short
- * enough that the guest's own faults never wait long for it.
+ * Every entry's own checks, done once for the whole batch in its first
+ * hold: the duplicate set is the engine's, and later holds may interleave
+ * with other batches.  An entry that fails keeps its -errno in ent->error.
  */
-#define CS_HINT_HOLD_ENTRIES 64
-
-int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
-                unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr)
+void cs_batch_check(struct cs_engine *e, struct cs_domain *d,
+                    xen_coshare_entry_t *ents, uint32_t nr)
 {
-    bool hint = op == XENMEM_sharing_op_coshare_hint;
     uint32_t i;
 
     cs_batch_begin(e);
     for ( i = 0; i < nr; i++ )
     {
-        xen_coshare_entry_t *ent = &ents[i];
-        int rc = cs_entry_check(e, d, ent);
+        int rc = cs_entry_check(e, d, &ents[i]);
 
-        if ( hint && i % CS_HINT_HOLD_ENTRIES == 0 )
-        {
-            if ( i )
-                cs_p2m_release(e);
-            cs_p2m_hold(e, d);
-        }
-        ent->result = XEN_COSHARE_RES_PENDING;
-        ent->error = 0;
+        ents[i].result = rc ? XEN_COSHARE_RES_ERROR : XEN_COSHARE_RES_PENDING;
+        ents[i].error = rc;
+    }
+}
+
+/*
+ * One hold's share of a batch (at most CS_BATCH_HOLD_ENTRIES entries, all
+ * checked by cs_batch_check): the op's own step and the per-entry result
+ * and counters.
+ */
+void cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
+                 unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr)
+{
+    bool hint = op == XENMEM_sharing_op_coshare_hint;
+    uint32_t i;
+
+    if ( hint && nr )
+        cs_p2m_hold(e, d);
+    for ( i = 0; i < nr; i++ )
+    {
+        xen_coshare_entry_t *ent = &ents[i];
+        int rc = ent->error;
+
         if ( hint )
         {
             CS_COUNT(e, d, hinted[cls]);
@@ -106,5 +118,4 @@ int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
         cs_p2m_release(e);
     for ( i = 0; i < nr; i++ )
         cs_audit_gfn(e, d, ents[i].gfn);
-    return 0;
 }

@@ -52,10 +52,18 @@ int cs_engine_create(struct cs_env *env, const struct cs_config *cfg,
 /* Every domain must have been torn down first; returns -EBUSY otherwise. */
 int cs_engine_destroy(struct cs_engine *e);
 
+/* The ops that carry entries (op->u.batch). */
+static inline bool cs_op_is_batch(unsigned int op)
+{
+    return op >= XENMEM_sharing_op_coshare_hint &&
+           op <= XENMEM_sharing_op_coshare_vol_del;
+}
+
 /*
  * The ABI entry point: checks permissions and arguments of *op as the
  * hypervisor received it, then runs it.  ents holds op->u.batch.nr entries
- * for batch ops; stats receives the counters for the stats op.
+ * for batch ops; stats receives the counters for the stats op.  A batch
+ * takes the engine lock once per few entries, never for all of it.
  */
 int cs_op(struct cs_engine *e, const struct cs_caller *caller,
           xen_coshare_op_t *op, xen_coshare_entry_t *ents,

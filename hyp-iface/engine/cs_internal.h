@@ -301,8 +301,15 @@ struct cs_domain *cs_rmap_debtor(const struct cs_engine *e, uint32_t fid,
  * `more` frames saved or `more` volatile pages gone.  A QUIET domain's FIFO
  * covers all its mappings, so that what it may hint never depends on what
  * other domains hold.  cs_repay_covers() asks it of a domain under
- * XEN_COSHARE_CTL_REPAY (any other is covered).
+ * XEN_COSHARE_CTL_REPAY (any other is covered).  A dying domain owes
+ * nothing: none of its vCPUs runs again, and its teardown, gfn by gfn, may
+ * drop volatile pages before the mappings they covered.
  */
+static inline bool cs_repay_due(const struct cs_domain *d)
+{
+    return (d->flags & XEN_COSHARE_CTL_REPAY) && !(d->flags & CS_DOM_DYING);
+}
+
 static inline uint64_t cs_repay_owed(const struct cs_domain *d)
 {
     return (d->flags & XEN_COSHARE_CTL_QUIET) ? d->mappings : d->bonus;
@@ -315,13 +322,13 @@ static inline bool cs_fifo_covers(const struct cs_domain *d, uint64_t more)
 
 static inline bool cs_repay_covers(const struct cs_domain *d, uint64_t more)
 {
-    return !(d->flags & XEN_COSHARE_CTL_REPAY) || cs_fifo_covers(d, more);
+    return !cs_repay_due(d) || cs_fifo_covers(d, more);
 }
 
 /* Volatile pages d can give up for another domain's fault, by that rule. */
 static inline uint64_t cs_repay_spare(const struct cs_domain *d)
 {
-    if ( !(d->flags & XEN_COSHARE_CTL_REPAY) )
+    if ( !cs_repay_due(d) )
         return d->fifo_len;
     return cs_fifo_covers(d, 0) ? d->fifo_len - cs_repay_owed(d) : 0;
 }
@@ -359,8 +366,16 @@ void cs_audit_gfn(struct cs_engine *e, const struct cs_domain *d,
 unsigned int cs_audit_locked(struct cs_engine *e,
                              struct xen_coshare_audit *res,
                              cs_audit_report_t *report, void *arg);
-int cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
-                unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr);
+/*
+ * Batch entries per engine-lock hold: enough to amortise the lock and d's
+ * p2m lock (held across a hint hold), few enough that the worst entries
+ * (in-use pages, compared in full) keep a hold in tens of microseconds.
+ */
+#define CS_BATCH_HOLD_ENTRIES 32
+void cs_batch_check(struct cs_engine *e, struct cs_domain *d,
+                    xen_coshare_entry_t *ents, uint32_t nr);
+void cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
+                 unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr);
 int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);
 void cs_drop_mapping(struct cs_engine *e, struct cs_domain *d, uint64_t gfn,
                      uint32_t mid);

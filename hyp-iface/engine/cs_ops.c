@@ -33,13 +33,45 @@ static void cs_quiet_stats(const struct cs_domain *d, xen_coshare_stats_t *s)
     s->saved = s->bonus = cs_repay_owed(d);
 }
 
+/*
+ * May the caller's domain run this batch op now?  Checked again in every
+ * hold: between holds dom0 may disable it, regroup it or narrow its
+ * classes, and the domain may start dying.
+ */
+static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
+                            const xen_coshare_op_t *op, struct cs_domain **dp)
+{
+    bool hint = op->op == XENMEM_sharing_op_coshare_hint;
+    bool adds = hint || op->op == XENMEM_sharing_op_coshare_vol_add;
+    struct cs_domain *d = cs_domain_get(e, domid);
+
+    if ( !d )
+        return -EACCES;
+    if ( d->flags & CS_DOM_DYING )
+        return -ESRCH;
+    /* Undoing (unhint, vol_del) stays possible after dom0 disables. */
+    if ( adds && (!(d->flags & XEN_COSHARE_CTL_ENABLE) ||
+                  d->group == XEN_COSHARE_GROUP_NONE) )
+        return -EACCES;
+    if ( hint && !(d->classes & (1u << op->u.batch.hint_class)) )
+        return -EACCES;
+    *dp = d;
+    return 0;
+}
+
+/*
+ * A batch takes the engine lock once per CS_BATCH_HOLD_ENTRIES entries, so
+ * that no batch, however costly its entries, keeps another domain's
+ * copy-on-write fault waiting for longer than one hold.  .done says how far
+ * it got when a later hold is refused.
+ */
 static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                        xen_coshare_op_t *op, xen_coshare_entry_t *ents)
 {
     struct xen_coshare_batch *b = &op->u.batch;
     bool hint = op->op == XENMEM_sharing_op_coshare_hint;
-    bool adds = hint || op->op == XENMEM_sharing_op_coshare_vol_add;
     struct cs_domain *d;
+    uint32_t at = 0, n;
     int rc;
 
     if ( op->domain != DOMID_SELF && op->domain != caller->domid )
@@ -53,25 +85,28 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
     if ( b->nr && !ents )
         return -EFAULT;
 
-    d = cs_domain_get(e, caller->domid);
-    if ( !d )
-        return -EACCES;
-    if ( d->flags & CS_DOM_DYING )
-        return -ESRCH;
-    /* Undoing (unhint, vol_del) stays possible after dom0 disables. */
-    if ( adds && (!(d->flags & XEN_COSHARE_CTL_ENABLE) ||
-                  d->group == XEN_COSHARE_GROUP_NONE) )
-        return -EACCES;
-    if ( hint && !(d->classes & (1u << b->hint_class)) )
-        return -EACCES;
-
-    if ( op->op == XENMEM_sharing_op_coshare_vol_add )
-        d->flags |= CS_DOM_NOTIFY;
-    rc = cs_do_batch(e, d, op->op, b->hint_class, ents, b->nr);
-    if ( !rc )
-        b->done = b->nr;
-    if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
-        cs_quiet_results(ents, b->nr);
+    b->done = 0;
+    do {
+        n = b->nr - at < CS_BATCH_HOLD_ENTRIES ? b->nr - at
+                                               : CS_BATCH_HOLD_ENTRIES;
+        cs_env_lock(e->env);
+        rc = cs_batch_allowed(e, caller->domid, op, &d);
+        if ( !rc && !at )
+        {
+            if ( op->op == XENMEM_sharing_op_coshare_vol_add )
+                d->flags |= CS_DOM_NOTIFY;
+            cs_batch_check(e, d, ents, b->nr);
+        }
+        if ( !rc )
+        {
+            cs_do_batch(e, d, op->op, b->hint_class, ents + at, n);
+            if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
+                cs_quiet_results(ents + at, n);
+            at += n;
+            b->done = at;
+        }
+        cs_env_unlock(e->env);
+    } while ( !rc && at < b->nr );
     return rc;
 }
 
@@ -92,9 +127,9 @@ static int cs_own_stats(struct cs_engine *e, uint16_t domid,
     return rc;
 }
 
+/* Every op but the batches, under one engine-lock hold. */
 static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
-                        xen_coshare_op_t *op, xen_coshare_entry_t *ents,
-                        xen_coshare_stats_t *stats)
+                        xen_coshare_op_t *op, xen_coshare_stats_t *stats)
 {
     uint16_t target = op->domain == DOMID_SELF ? caller->domid : op->domain;
 
@@ -105,12 +140,6 @@ static int cs_op_locked(struct cs_engine *e, const struct cs_caller *caller,
         op->u.version.batch_max = XEN_COSHARE_BATCH_MAX;
         op->u.version.gfn_max = XEN_COSHARE_GFN_MAX;
         return 0;
-
-    case XENMEM_sharing_op_coshare_hint:
-    case XENMEM_sharing_op_coshare_unhint:
-    case XENMEM_sharing_op_coshare_vol_add:
-    case XENMEM_sharing_op_coshare_vol_del:
-        return cs_batch_op(e, caller, op, ents);
 
     case XENMEM_sharing_op_coshare_stats:
         if ( op->u.stats.pad || (op->u.stats.flags & ~XEN_COSHARE_STATS_GLOBAL) )
@@ -165,8 +194,10 @@ int cs_op(struct cs_engine *e, const struct cs_caller *caller,
 
     if ( op->pad0 || op->pad1 )
         return -EINVAL;
+    if ( cs_op_is_batch(op->op) )
+        return cs_batch_op(e, caller, op, ents);
     cs_env_lock(e->env);
-    rc = cs_op_locked(e, caller, op, ents, stats);
+    rc = cs_op_locked(e, caller, op, stats);
     cs_env_unlock(e->env);
     return rc;
 }

@@ -9,8 +9,9 @@
 
 namespace coshare::bench {
 
-// I2: the longest engine-lock hold of one worst-case batch.  I3: two
-// groups hinting on two threads against one thread.
+// I1: a victim's copy-on-write fault latency (p99) beside an attacker in
+// another group, against alone.  I2: the longest engine-lock hold of a
+// worst-case batch.  I3: two groups hinting on two threads against one.
 std::vector<Ratio> isolation_ratios();
 
 }  // namespace coshare::bench

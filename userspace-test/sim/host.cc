@@ -104,6 +104,7 @@ unsigned Host::destroy_guest(uint16_t domid, unsigned long budget)
             break;
         if (rc != -ERESTART)
             throw std::runtime_error("teardown failed: " + std::to_string(rc));
+        point("teardown-chunk");
     }
     point("dying");
     std::unique_ptr<Guest> g;

@@ -39,6 +39,8 @@ extern "C" {
 #include "cs_internal.h"
 }
 
+#include "engine_lock.h"
+
 namespace coshare::sim {
 class Host;
 }
@@ -155,7 +157,9 @@ public:
     //       before it takes the p2m lock;
     //   "frame_unmap": the engine let go of a page it read;
     //   "fault_exit": a write fault whose unshare under the p2m lock failed,
-    //       before it unshares again without locks (hvm.c's exit).
+    //       before it unshares again without locks (hvm.c's exit);
+    //   "teardown-chunk": destroy_guest between two teardown calls (a
+    //       hypercall continuation); "dying": after the last of them.
     void at_point(std::string name, std::function<void()> hook,
                   unsigned times = 1);
     void on_next_unmap(std::function<void()> hook)
@@ -178,7 +182,7 @@ public:
     std::byte* frame(cs_mfn_t mfn) { return base_ + mfn * kPage; }
     // The engine lock, as Xen's spinlock: a test may hold it to keep the
     // engine busy.
-    std::mutex& lock() { return lock_; }
+    EngineLock& lock() { return lock_; }
     uint32_t& tag(cs_mfn_t mfn) { return tags_.at(mfn); }
 
     // cs_env implementation.
@@ -251,7 +255,7 @@ private:
     std::atomic<size_t> npoints_{0};
     cs_env env_{this};
     cs_engine* engine_ = nullptr;
-    std::mutex lock_;
+    EngineLock lock_;
     std::atomic<uint64_t> frame_unmaps_{0};
     std::optional<uint16_t> held_;   // the domain of the engine's p2m hold
     struct RacingWrite {

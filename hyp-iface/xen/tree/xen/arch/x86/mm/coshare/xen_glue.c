@@ -169,12 +169,6 @@ static void sharing_enabled(domid_t domid)
     }
 }
 
-static bool is_batch(unsigned int op)
-{
-    return op >= XENMEM_sharing_op_coshare_hint &&
-           op <= XENMEM_sharing_op_coshare_vol_del;
-}
-
 int coshare_memop(XEN_GUEST_HANDLE_PARAM(xen_mem_sharing_op_t) arg)
 {
     XEN_GUEST_HANDLE_PARAM(xen_coshare_op_t) uop =
@@ -198,7 +192,7 @@ int coshare_memop(XEN_GUEST_HANDLE_PARAM(xen_mem_sharing_op_t) arg)
     if ( rc )
         return rc;
 
-    if ( is_batch(op.op) )
+    if ( cs_op_is_batch(op.op) )
     {
         nr = op.u.batch.nr;
         if ( nr > XEN_COSHARE_BATCH_MAX )
