@@ -4,7 +4,9 @@
 # free pages, then drives the raw ops with coshare-probe.  Guest g1 inserts
 # a known pattern and keeps it; g2 hints the same pattern (so it must share
 # with g1), writes every page (copy-on-write; dom0 makes reclaim pay for it)
-# and then acts as a hostile guest; g3 does the same writes once the host has no free memory left.  Every result goes to the console as a COSHARE-PROBE line.
+# and then acts as a hostile guest; g3 does the same writes once the host
+# has no free memory left (dom0 types a line when it is so).  Every result
+# goes to the console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
@@ -51,11 +53,13 @@ g1|g1*)
     done) &
     ;;
 g3|g3*)
-    # Shares the pattern with g1, waits while dom0 uses up the host's free
-    # memory, then writes every page: the faults must be paid by reclaim.
-    /coshare/coshare-probe share --pattern 7 --pages 2048 --write --delay 120 |
-        while read -r l; do
-            case "$l" in *hinted*) say "step=hinted $l";; *) say "step=storm $l";; esac
+    # Shares the pattern with g1 and waits for dom0's line, typed once the
+    # host's free memory is used up, then writes every page: the faults
+    # must be paid by reclaim.
+    stty -F /dev/hvc0 -echo 2>/dev/null     # dom0's line stays off the log
+    /coshare/coshare-probe share --pattern 7 --pages 2048 --write --wait-line \
+        < /dev/hvc0 | while read -r l; do
+            case "$l" in *'"waiting"'*) say "step=hinted $l";; *) say "step=storm $l";; esac
         done
     ;;
 g2)
