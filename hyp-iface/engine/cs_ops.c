@@ -34,9 +34,11 @@ static void cs_quiet_stats(const struct cs_domain *d, xen_coshare_stats_t *s)
 }
 
 /*
- * May the caller's domain run this batch op now?  Checked again in every
- * hold: between holds dom0 may disable it, regroup it or narrow its
- * classes, and the domain may start dying.
+ * May the caller's domain run this batch op?  Asked in the batch's first
+ * hold only: a batch that began runs to its end, as if dom0's later
+ * disable, regroup or class change had come after it.  A guest that sees
+ * an error can then take it that no entry ran (it frees the pages of a
+ * refused vol_add; registered ones would be reclaimed under its feet).
  */
 static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
                             const xen_coshare_op_t *op, struct cs_domain **dp)
@@ -62,8 +64,10 @@ static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
 /*
  * A batch takes the engine lock once per CS_BATCH_HOLD_ENTRIES entries, so
  * that no batch, however costly its entries, keeps another domain's
- * copy-on-write fault waiting for longer than one hold.  .done says how far
- * it got when a later hold is refused.
+ * copy-on-write fault waiting for longer than one hold.  Between holds
+ * only the domain's death stops it (-ESRCH, .done saying how far it got):
+ * in Xen not even that, as a domain is killed only once its vCPUs are out
+ * of their hypercalls.
  */
 static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                        xen_coshare_op_t *op, xen_coshare_entry_t *ents)
@@ -90,12 +94,18 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
         n = b->nr - at < CS_BATCH_HOLD_ENTRIES ? b->nr - at
                                                : CS_BATCH_HOLD_ENTRIES;
         cs_env_lock(e->env);
-        rc = cs_batch_allowed(e, caller->domid, op, &d);
-        if ( !rc && !at )
+        if ( !at )
         {
-            if ( op->op == XENMEM_sharing_op_coshare_vol_add )
+            rc = cs_batch_allowed(e, caller->domid, op, &d);
+            if ( !rc && op->op == XENMEM_sharing_op_coshare_vol_add )
                 d->flags |= CS_DOM_NOTIFY;
-            cs_batch_check(e, d, ents, b->nr);
+            if ( !rc )
+                cs_batch_check(e, d, ents, b->nr);
+        }
+        else
+        {
+            d = cs_domain_get(e, caller->domid);
+            rc = d && !(d->flags & CS_DOM_DYING) ? 0 : -ESRCH;
         }
         if ( !rc )
         {

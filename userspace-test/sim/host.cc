@@ -520,6 +520,12 @@ void Host::point(std::string_view name)
 
 // ---- cs_env ----------------------------------------------------------------
 
+void Host::env_lock()
+{
+    point("engine_lock");
+    lock_.lock();
+}
+
 // The engine's contract (cs_env.h): inside a hold, p2m calls name the held
 // domain only, and holds do not nest.  held_ is the engine's: it changes
 // under the engine lock only.
@@ -765,7 +771,7 @@ void* cs_env_alloc(cs_env*, size_t size) { return calloc(1, size); }
 void cs_env_free(cs_env*, void* p, size_t) { free(p); }
 uint64_t cs_env_free_frames(cs_env* env) { return env->host->free_frames(); }
 void cs_env_notify(cs_env* env, uint16_t domid) { env->host->env_notify(domid); }
-void cs_env_lock(cs_env* env) { env->host->lock().lock(); }
+void cs_env_lock(cs_env* env) { env->host->env_lock(); }
 bool cs_env_trylock(cs_env* env) { return env->host->lock().try_lock(); }
 void cs_env_unlock(cs_env* env) { env->host->lock().unlock(); }
 

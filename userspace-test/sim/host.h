@@ -159,7 +159,9 @@ public:
     //   "fault_exit": a write fault whose unshare under the p2m lock failed,
     //       before it unshares again without locks (hvm.c's exit);
     //   "teardown-chunk": destroy_guest between two teardown calls (a
-    //       hypercall continuation); "dying": after the last of them.
+    //       hypercall continuation); "dying": after the last of them;
+    //   "engine_lock": the engine is about to take its lock (a hook may
+    //       call the engine: the lock is not held there).
     void at_point(std::string name, std::function<void()> hook,
                   unsigned times = 1);
     void on_next_unmap(std::function<void()> hook)
@@ -186,6 +188,7 @@ public:
     uint32_t& tag(cs_mfn_t mfn) { return tags_.at(mfn); }
 
     // cs_env implementation.
+    void env_lock();
     cs_p2m_type env_query(uint16_t domid, uint64_t gfn, cs_mfn_t* mfn);
     int env_share(uint16_t domid, uint64_t gfn, cs_mfn_t expect, cs_mfn_t frame);
     void env_hold(uint16_t domid);

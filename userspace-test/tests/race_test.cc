@@ -230,5 +230,39 @@ TEST_F(RaceTest, AnotherDomainsFaultGetsInBetweenTwoHoldsOfABatch)
     EXPECT_EQ(host().global_stats().cow_copy, 1u);
 }
 
+// dom0 disables a domain between two holds of its vol_add batch: the
+// batch, allowed in its first hold, runs to its end.  An error would tell
+// the guest that no entry ran, and it would free pages the engine had
+// registered, to be reclaimed under the guest's feet.
+TEST_F(RaceTest, ABatchThatBeganRunsToItsEndWhenDom0DisablesTheDomain)
+{
+    constexpr uint64_t kN = 3 * CS_BATCH_HOLD_ENTRIES;
+    add_enabled_guest(3, kN + 1);
+    unsigned holds = 0;
+    int disabled = 1;
+    host().at_point("engine_lock", [&] {
+        if (++holds != 2)       // the batch's second hold is next
+            return;
+        xen_coshare_op_t o{};
+        o.op = XENMEM_sharing_op_coshare_control;
+        o.domain = 3;
+        o.u.control.clear = XEN_COSHARE_CTL_ENABLE;
+        disabled = host().op(0, true, o);
+    }, ~0u);
+    std::vector<xen_coshare_entry_t> ents(kN);
+    for (uint64_t g = 0; g < kN; ++g)
+        ents[g].gfn = g;
+    EXPECT_EQ(host().batch(3, XENMEM_sharing_op_coshare_vol_add, 0, ents), 0);
+    EXPECT_EQ(disabled, 0);
+    for (const auto& e : ents)
+        EXPECT_EQ(e.result, XEN_COSHARE_RES_DONE) << "gfn " << e.gfn;
+    EXPECT_EQ(host().stats(3).fifo_depth, kN);
+    std::vector<xen_coshare_entry_t> more(1);
+    more[0].gfn = kN;
+    EXPECT_EQ(host().batch(3, XENMEM_sharing_op_coshare_vol_add, 0, more),
+              -EACCES);
+    expect_clean_audit();
+}
+
 }  // namespace
 }  // namespace coshare::test

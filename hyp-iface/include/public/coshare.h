@@ -116,10 +116,10 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * -E2BIG nr > XEN_COSHARE_BATCH_MAX, -EINVAL unknown class or nonzero pad,
  * -EPERM domain is not DOMID_SELF, -EACCES hinting not enabled by dom0, no
  * sharing group, or a hint of a class dom0 does not allow this domain
- * (XENMEM_sharing_op_coshare_classes), -ESRCH dying domain.  .done counts
- * processed entries: Xen runs a batch a few entries per engine-lock hold,
- * and one refused after it began (dom0 disabled the domain meanwhile) has
- * the entries before .done processed, those from .done on not run.
+ * (XENMEM_sharing_op_coshare_classes), -ESRCH dying domain; on any of
+ * these no entry ran.  .done counts processed entries.  Xen runs a batch a
+ * few entries per engine-lock hold; one that began runs to its end, even
+ * if dom0 disables the domain meanwhile.
  */
 struct xen_coshare_batch {
     uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
