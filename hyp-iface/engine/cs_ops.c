@@ -74,7 +74,7 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
 {
     struct xen_coshare_batch *b = &op->u.batch;
     bool hint = op->op == XENMEM_sharing_op_coshare_hint;
-    struct cs_domain *d;
+    struct cs_domain *d = NULL;
     uint32_t at = 0, n;
     int rc;
 
@@ -97,8 +97,6 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
         if ( !at )
         {
             rc = cs_batch_allowed(e, caller->domid, op, &d);
-            if ( !rc && op->op == XENMEM_sharing_op_coshare_vol_add )
-                d->flags |= CS_DOM_NOTIFY;
             if ( !rc )
                 cs_batch_check(e, d, ents, b->nr);
         }
@@ -109,6 +107,10 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
         }
         if ( !rc )
         {
+            /* Refilling re-arms the VIRQ: in every hold, as a reclaim
+             * between two holds may have used it up. */
+            if ( op->op == XENMEM_sharing_op_coshare_vol_add )
+                d->flags |= CS_DOM_NOTIFY;
             cs_do_batch(e, d, op->op, b->hint_class, ents + at, n);
             if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
                 cs_quiet_results(ents + at, n);

@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "content.h"
@@ -94,17 +96,25 @@ struct Latency {
     double p50_us, p99_us;
 };
 
+// A fault that failed would look fast: it would make the ratios lie.
+void must_write(Host& h, uint16_t domid, uint64_t gfn)
+{
+    const std::byte one{1};
+    if (int rc = h.write(domid, gfn, 0, std::span(&one, 1)); rc != 0)
+        throw std::runtime_error("victim's write failed: " +
+                                 std::to_string(rc));
+}
+
 // The victim's write faults on its shared pages [from, from + n), each
 // timed, 20 us apart so that they land all over the attacker's batches.
 Latency victim_faults(Host& h, uint64_t from, size_t n)
 {
     std::vector<double> us(n);
-    const std::byte one{1};
     for (size_t i = 0; i < n; ++i) {
         for (auto t = Clock::now(); since_us(t) < 20;)
             ;
         auto t0 = Clock::now();
-        h.write(kVictim, from + i, 0, std::span(&one, 1));
+        must_write(h, kVictim, from + i);
         us[i] = since_us(t0);
     }
     std::sort(us.begin(), us.end());

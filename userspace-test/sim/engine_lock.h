@@ -49,7 +49,9 @@ public:
     // Threads waiting for it now.
     uint32_t waiters() const
     {
-        uint32_t queued = next_.load() - serving_.load();
+        // serving_ first: it never passes next_, so this cannot wrap.
+        const uint32_t now = serving_.load();
+        const uint32_t queued = next_.load() - now;
         return queued ? queued - 1 : 0;
     }
 

@@ -160,6 +160,42 @@ TEST_F(HostTest, ReclaimNotifiesTheGuestOncePerLook)
     EXPECT_EQ(host().audit(), 0u);
 }
 
+// A refill re-arms the notification in each of its engine-lock holds: a
+// reclaim between two holds of one vol_add used it up, and the rest of the
+// refill must arm it again for the next reclaim.
+TEST_F(HostTest, ARefillReArmsTheNotificationInEachOfItsHolds)
+{
+    constexpr uint64_t kRefill = 3 * CS_BATCH_HOLD_ENTRIES;
+    make_host(64 + 64 + kRefill + 8);
+    host().add_guest(1, 64);
+    host().add_guest(2, 64 + kRefill);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
+        for (uint64_t g = 0; g < 8; ++g)
+            host().fill(d, g, page_of(g));
+        host().vol_add(d, iota(32, 16));
+        host().hint(d, kText, iota(0, 8));
+    }
+    host().hog(host().free_frames());
+    const std::byte x{9};
+    int first_write = 1;
+    unsigned takes = 0;
+    host().at_point("engine_lock", [&] {
+        if (++takes == 2)       // between the refill's first two holds
+            first_write = host().write(2, 0, 0, {&x, 1});
+    }, ~0u);
+    std::vector<xen_coshare_entry_t> refill(kRefill);
+    for (uint64_t i = 0; i < kRefill; ++i)
+        refill[i].gfn = 64 + i;
+    ASSERT_EQ(host().batch(2, XENMEM_sharing_op_coshare_vol_add, 0, refill), 0);
+    EXPECT_EQ(first_write, 0);
+    EXPECT_EQ(host().notifications(2), 1u);
+    ASSERT_EQ(host().write(2, 1, 0, {&x, 1}), 0);
+    EXPECT_EQ(host().global_stats().reclaims, 2u);
+    EXPECT_EQ(host().notifications(2), 2u);
+    EXPECT_EQ(host().audit(), 0u);
+}
+
 // A fault whose debtor has no volatile page takes one from a domain that can
 // spare it, never from one whose FIFO only just covers its bonus.
 TEST_F(HostTest, ReclaimNeverBreaksAnotherDomainsPromise)

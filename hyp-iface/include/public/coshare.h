@@ -119,7 +119,8 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * (XENMEM_sharing_op_coshare_classes), -ESRCH dying domain; on any of
  * these no entry ran.  .done counts processed entries.  Xen runs a batch a
  * few entries per engine-lock hold; one that began runs to its end, even
- * if dom0 disables the domain meanwhile.
+ * if dom0 disables the domain meanwhile (only a domain that dies during
+ * its own batch, which Xen does not let happen, would stop it early).
  */
 struct xen_coshare_batch {
     uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
