@@ -156,7 +156,7 @@ fatal_traces() {
 # 2026-12-06), and room for one round QEMU loses.
 timeout_for() {
     case "$1" in
-    smp-guests) echo 1800;;
+    smp-guests) echo 2100;;
     *) echo 1500;;
     esac
 }
