@@ -111,9 +111,12 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
              * between two holds may have used it up. */
             if ( op->op == XENMEM_sharing_op_coshare_vol_add )
                 d->flags |= CS_DOM_NOTIFY;
-            cs_do_batch(e, d, op->op, b->hint_class, ents + at, n);
-            if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
-                cs_quiet_results(ents + at, n);
+            if ( n )    /* ents may be NULL for an empty batch */
+            {
+                cs_do_batch(e, d, op->op, b->hint_class, ents + at, n);
+                if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
+                    cs_quiet_results(ents + at, n);
+            }
             at += n;
             b->done = at;
         }

@@ -183,7 +183,7 @@ TEST_F(HostTest, ARefillReArmsTheNotificationInEachOfItsHolds)
     host().at_point("engine_lock", [&] {
         if (++takes == 2)       // between the refill's first two holds
             first_write = host().write(2, 0, 0, {&x, 1});
-    }, ~0u);
+    }, 2);      // gone after the second: it refers to this test's locals
     std::vector<xen_coshare_entry_t> refill(kRefill);
     for (uint64_t i = 0; i < kRefill; ++i)
         refill[i].gfn = 64 + i;

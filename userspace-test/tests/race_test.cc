@@ -226,6 +226,8 @@ TEST_F(RaceTest, AnotherDomainsFaultGetsInBetweenTwoHoldsOfABatch)
     }, ~0u);
     auto res = host().hint(3, XEN_COSHARE_CLASS_PROCESS_TEXT, iota(0, kN));
     victim.join();
+    host().at_point("p2m_private", nullptr);    // they refer to locals
+    host().at_point("p2m_share", nullptr);
 
     for (const auto& r : res)
         EXPECT_EQ(r.result, XEN_COSHARE_RES_SHARED);
@@ -255,7 +257,7 @@ TEST_F(RaceTest, ABatchThatBeganRunsToItsEndWhenDom0DisablesTheDomain)
         o.domain = 3;
         o.u.control.clear = XEN_COSHARE_CTL_ENABLE;
         disabled = host().op(0, true, o);
-    }, ~0u);
+    }, 2);      // gone after the second: it refers to this test's locals
     std::vector<xen_coshare_entry_t> ents(kN);
     for (uint64_t g = 0; g < kN; ++g)
         ents[g].gfn = g;
