@@ -117,20 +117,29 @@ TEST_F(HostTest, OvercommittedCowStormIsPaidByReclaim)
     }
 }
 
+// Guests 1 (64 pages) and 2 (`pages2`) under REPAY in one group, sharing 8
+// text pages, each with volatile gfns [32, 48); then no free frame is left,
+// so every copy-on-write fault is paid by reclaim.
+void two_repaying_guests(Host& h, uint64_t pages2)
+{
+    h.add_guest(1, 64);
+    h.add_guest(2, pages2);
+    for (uint16_t d = 1; d <= 2; ++d) {
+        ASSERT_EQ(h.enable(d, 1, /*repay=*/true), 0);
+        for (uint64_t g = 0; g < 8; ++g)
+            h.fill(d, g, page_of(g));
+        h.vol_add(d, iota(32, 16));
+        h.hint(d, kText, iota(0, 8));
+    }
+    h.hog(h.free_frames());
+}
+
 // A reclaim notifies the guest that lost the page, once: the next one comes
 // only after the guest read its stats or registered more volatile pages.
 TEST_F(HostTest, ReclaimNotifiesTheGuestOncePerLook)
 {
     make_host(2 * 64 + 8);
-    for (uint16_t d = 1; d <= 2; ++d) {
-        host().add_guest(d, 64);
-        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
-        for (uint64_t g = 0; g < 8; ++g)
-            host().fill(d, g, page_of(g));
-        host().vol_add(d, iota(32, 16));
-        host().hint(d, kText, iota(0, 8));
-    }
-    host().hog(host().free_frames());
+    two_repaying_guests(host(), 64);
     const std::byte x{9};
     auto write = [&](uint64_t g) {
         ASSERT_EQ(host().write(2, g, 0, {&x, 1}), 0);
@@ -167,16 +176,7 @@ TEST_F(HostTest, ARefillReArmsTheNotificationInEachOfItsHolds)
 {
     constexpr uint64_t kRefill = 3 * CS_BATCH_HOLD_ENTRIES;
     make_host(64 + 64 + kRefill + 8);
-    host().add_guest(1, 64);
-    host().add_guest(2, 64 + kRefill);
-    for (uint16_t d = 1; d <= 2; ++d) {
-        ASSERT_EQ(host().enable(d, 1, /*repay=*/true), 0);
-        for (uint64_t g = 0; g < 8; ++g)
-            host().fill(d, g, page_of(g));
-        host().vol_add(d, iota(32, 16));
-        host().hint(d, kText, iota(0, 8));
-    }
-    host().hog(host().free_frames());
+    two_repaying_guests(host(), 64 + kRefill);
     const std::byte x{9};
     int first_write = 1;
     unsigned takes = 0;
