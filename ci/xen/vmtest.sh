@@ -27,9 +27,9 @@ measurements=(stock-vs-hint hetero-guests debian-guests)
 case "${1:-}" in
 -h|--help)
     cat <<EOT
-usage: ci/xen/vmtest.sh [TEST...]
-  Runs the nested-VM tests (default: ${tests[*]}; the
-  measurements of make vmbench: ${measurements[*]}) against the patched Xen
+usage: ci/xen/vmtest.sh [--measurements | TEST...]
+  Runs the nested-VM tests (default: ${tests[*]}; with
+  --measurements, make vmbench's: ${measurements[*]}) against the patched Xen
   from hyp-iface/xen/build-xen.sh (module-refusals: Debian's stock Xen).
   Logs: \$BUILD/vm/logs/TEST.log.  COSHARE_MONITOR_PORT=P gives QEMU a
   monitor on 127.0.0.1:P, for ci/xen/profile-xen.sh.  COSHARE_TCG_THREAD=
@@ -40,7 +40,11 @@ usage: ci/xen/vmtest.sh [TEST...]
 EOT
     exit 0;;
 esac
-[ $# -gt 0 ] && tests=("$@")
+if [ "${1:-}" = --measurements ]; then
+    tests=("${measurements[@]}")
+elif [ $# -gt 0 ]; then
+    tests=("$@")
+fi
 
 xen=$(bash "$ROOT/hyp-iface/xen/build-xen.sh")
 xen_debug=$(bash "$ROOT/hyp-iface/xen/build-xen.sh" --debug)

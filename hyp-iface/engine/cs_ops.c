@@ -75,7 +75,7 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
     struct xen_coshare_batch *b = &op->u.batch;
     bool hint = op->op == XENMEM_sharing_op_coshare_hint;
     struct cs_domain *d = NULL;
-    uint32_t at = 0, n;
+    uint32_t n;
     int rc;
 
     if ( op->domain != DOMID_SELF && op->domain != caller->domid )
@@ -91,10 +91,10 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
 
     b->done = 0;
     do {
-        n = b->nr - at < CS_BATCH_HOLD_ENTRIES ? b->nr - at
-                                               : CS_BATCH_HOLD_ENTRIES;
+        n = b->nr - b->done < CS_BATCH_HOLD_ENTRIES ? b->nr - b->done
+                                                    : CS_BATCH_HOLD_ENTRIES;
         cs_env_lock(e->env);
-        if ( !at )
+        if ( !b->done )
         {
             rc = cs_batch_allowed(e, caller->domid, op, &d);
             if ( !rc )
@@ -113,15 +113,14 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                 d->flags |= CS_DOM_NOTIFY;
             if ( n )    /* ents may be NULL for an empty batch */
             {
-                cs_do_batch(e, d, op->op, b->hint_class, ents + at, n);
+                cs_do_batch(e, d, op->op, b->hint_class, ents + b->done, n);
                 if ( hint && (d->flags & XEN_COSHARE_CTL_QUIET) )
-                    cs_quiet_results(ents + at, n);
+                    cs_quiet_results(ents + b->done, n);
             }
-            at += n;
-            b->done = at;
+            b->done += n;
         }
         cs_env_unlock(e->env);
-    } while ( !rc && at < b->nr );
+    } while ( !rc && b->done < b->nr );
     return rc;
 }
 
