@@ -23,10 +23,13 @@
 //   gfn far away fails while one beside an earlier one succeeds);
 // - populates 2 MiB superpages and hints a page inside each, so that the
 //   hint has to split a superpage (from an empty pool, once it is empty).
+// At the end it has pages of fresh content shared and populates more gfns
+// with the room that leaves in its tot_pages (max_pages_attack.h).
 // Its first pages are granted to the grantee (dom0), which maps and copies
 // them meanwhile (coshare-foreign-access).  Xen must survive all of it;
 // dom0 audits meanwhile and checks the other guest's data.
 #include "hostile_memory.h"
+#include "max_pages_attack.h"
 
 #include <sched.h>
 
@@ -62,7 +65,8 @@ bool allowed(const std::string& op, long rc)
         return rc == 0 || rc == -EBUSY || rc == -EAGAIN;
     if (op == "decrease")   // a present gfn: its page always goes
         return rc == 1;
-    if (op == "split_decrease")     // 0: no p2m page to split the superpage
+    if (op == "split_decrease" ||   // 0: no p2m page to split the superpage
+        op == "stuck_decrease")
         return rc == 1 || rc == 0;
     if (op == "populate" || op == "far" || op == "far_beside" ||
         op == "split")      // 0: max_pages reached, or no p2m table page
@@ -320,6 +324,9 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         grants_left += tries == 1000;
     }
     batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_vol_del);  // ours again
+    // Superpages left populated take room our own gfns need back.
+    for (uint64_t base : stuck)
+        note("stuck_decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, base, 9));
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
         if (!populated(pc, gfns[i]))
@@ -327,9 +334,14 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_unhint);
     // What Xen charges us now: within max_pages, whatever we did.
     const long tot_after = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 0);
+    const long charged_after = charged_pages(pc);
+    // Then the attack on max_pages itself.
+    nlohmann::json attack = max_pages_attack(pc, far_tabled, 1024, h.seed);
+    std::cout << "max-pages-attack " << attack.dump() << std::endl;
 
     nlohmann::json j{{"tot_pages_before", tot_before},
                      {"tot_pages_after", tot_after}, {"max_pages", max_pages},
+                     {"charged_after", charged_after},
                      {"rounds", h.rounds}, {"hint_batches", batches.load()},
                      {"wrong", wrong}, {"missing", missing},
                      {"grants", refs.size()}, {"grants_left", grants_left},
@@ -341,7 +353,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
             j["results"][op][std::to_string(rc)] = n;
     std::cout << "hostile-memory " << j.dump() << std::endl;
     return wrong == 0 && missing == 0 && grants_left == 0 &&
-           tot_after <= max_pages ? 0 : 1;
+           charged_after <= max_pages && attack["within"] ? 0 : 1;
 }
 
 }  // namespace coshare::vm

@@ -22,10 +22,11 @@ struct HostileMemory {
 
 // Prints "hostile-grants {json}" once its pages are granted (the grantee's
 // refs), "hostile-rounds-done {}" after the rounds (then, with wait_line,
-// waits for a line on stdin: the grantee has stopped), then ends the grants
-// and prints "hostile-memory {json}".  Returns 0 when every op
-// gave a result the ABI allows, every gfn was given back and every grant
-// ended.
+// waits for a line on stdin: the grantee has stopped), then ends the grants,
+// prints "max-pages-attack {json}" and "hostile-memory {json}".  Returns 0
+// when every op gave a result the ABI allows, every gfn was given back,
+// every grant ended and its charge (own and shared pages) stayed within
+// max_pages.
 int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h);
 
 }  // namespace coshare::vm

@@ -25,7 +25,9 @@
 # transfer) while its other vCPU hints and unhints the same gfns, all of them
 # shared with h2's copy of the content.  Meanwhile dom0 maps and writes
 # h1's pages through foreign maps, grant maps and grant copies
-# (coshare-foreign-access) and audits; then h2 writes and
+# (coshare-foreign-access) and audits.  Last, h1 has pages of fresh content
+# shared and populates gfns with the room that leaves in its tot_pages: its
+# own and its shared pages must stay within max_pages.  Then h2 writes and
 # checks every page (a write that reached a shared frame shows there), and
 # once both are gone Xen has every frame back.
 . /coshare/lib.sh
@@ -171,15 +173,23 @@ op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OU
     num "$2" "$(echo "$3" | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p")"
 }
 
+# h1 gets 16 MiB of room above its RAM, as a guest that may balloon up
+# has: the shared pages it maps count against its max_pages, and its
+# superpages, far gfns and the max_pages attack need room to populate.
+hostile_on_create() {
+    enable_coshare "$1" && xl mem-max "$1" 272m
+}
+
 hostile() {
-    local free0 free1 t0 h p tr fa fa_pid op i audited=0
+    local free0 free1 t0 h a p tr fa fa_pid op i audited=0
     xl dmesg -c > /dev/null
     free0=$(free_mib)
     COSHARE_VCPUS=1 guest_start h2 256 coshare.run=/coshare/guest.sh \
         coshare.role=partner $SLOW
     guest_wait_line h2 "step=partner .*waiting" 300 || fail "h2 holds no pattern"
-    COSHARE_VCPUS=2 guest_start h1 256 coshare.run=/coshare/guest.sh \
-        coshare.role=hostile coshare.rounds="$HOSTILE_ROUNDS" $SLOW
+    COSHARE_ON_CREATE=hostile_on_create COSHARE_VCPUS=2 guest_start h1 256 \
+        coshare.run=/coshare/guest.sh coshare.role=hostile \
+        coshare.rounds="$HOSTILE_ROUNDS" $SLOW
     guest_wait_line h1 "step=hostile-grants" 300 || fail "h1 granted nothing"
     # h1 prints its grants three times (a kernel message can split a long
     # console line): coshare-foreign-access takes the first intact copy.
@@ -225,8 +235,16 @@ hostile() {
     [ "$(num wrong "$h")" = 0 ] && [ "$(num missing "$h")" = 0 ] &&
         [ "$(num grants_left "$h")" = 0 ] ||
         fail "the hostile guest got results the ABI does not allow: $h"
-    [ "$(num tot_pages_after "$h")" -le "$(num max_pages "$h")" ] ||
-        fail "h1 holds more than its max_pages: $h"
+    [ "$(num charged_after "$h")" -le "$(num max_pages "$h")" ] ||
+        fail "h1's own and shared pages exceed its max_pages: $h"
+    a=$(probe_line h1 max-pages-attack)
+    log "h1's attack on its max_pages: $a"
+    [ "$(num inserted "$a")" -ge 512 ] && [ "$(num populated "$a")" -gt 0 ] ||
+        fail "h1's attack on its max_pages did not run: $a"
+    [ "$(num given_back "$a")" = "$(num populated "$a")" ] ||
+        fail "h1 could not give back the gfns it populated: $a"
+    [ "$(num charged_after "$a")" -le "$(num max_pages "$a")" ] ||
+        fail "h1 populated beyond its max_pages with the room its shared pages left: $a"
     [ "$(num p2m_pool_empty "$h")" -gt 0 ] ||
         fail "h1 never emptied its p2m pool: $h"
     for op in exchange transfer split shared_info_home; do
@@ -245,7 +263,7 @@ hostile() {
     free1=$(free_mib)
     log "hostile phase: $free0 MiB free before, $free1 MiB after"
     [ "$free1" -ge $((free0 - 2)) ] || fail "Xen lost memory: $free0 MiB free before, $free1 after"
-    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"free_mib_before\":$free0,\"free_mib_after\":$free1"
+    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"max_pages_attack\":$a,\"free_mib_before\":$free0,\"free_mib_after\":$free1"
 }
 
 clean=0 attempts=0 audits=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0
