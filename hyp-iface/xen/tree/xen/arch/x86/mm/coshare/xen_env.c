@@ -281,11 +281,17 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
     else if ( e.t == p2m_ram_rw && mfn_valid(e.mfn) &&
               plain_ram(d, mfn_to_page(e.mfn)) )
     {
+        /*
+         * Counted before the page leaves tot_pages: assign_pages() bounds
+         * their sum by max_pages (domain_charged_pages()), and a populate
+         * on another vCPU must never see it one too low.
+         */
+        atomic_inc(&d->shr_pages);
         rc = mfn_x(e.mfn) == frame ? share_in_place(d, gfn, &e)
                                    : share_merge(d, gfn, e.mfn, e.a,
                                                  _mfn(frame), &old);
-        if ( !rc )
-            atomic_inc(&d->shr_pages);
+        if ( rc )
+            atomic_dec(&d->shr_pages);
     }
     else if ( p2m_is_shared(e.t) && mfn_valid(e.mfn) &&
               mfn_x(e.mfn) != frame &&
@@ -314,8 +320,9 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
 
 /*
  * Hands an anonymous frame to d.  An unshare must not fail once it has a
- * frame, so d's max_pages is not checked again: the page it replaces was
- * charged when it was populated.
+ * frame, and needs no room under max_pages: the gfn, charged to d as a
+ * shared page until now, is charged as its own page instead
+ * (domain_charged_pages(); tot_pages goes up before shr_pages comes down).
  */
 static void assign_to(struct domain *d, struct page_info *pg)
 {
