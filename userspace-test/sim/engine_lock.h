@@ -2,9 +2,11 @@
 // engine_lock.h - the simulator's engine lock, as Xen's spinlock is: a
 // ticket lock, so waiters get it in the order they asked for it (a
 // std::mutex lets the thread that just dropped it take it straight back),
-// and it keeps its longest hold, for the isolation benchmarks.
+// and it keeps its longest hold and a histogram of its holds, for the
+// isolation benchmarks.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +44,8 @@ public:
                 Clock::now() - taken_).count();
         if (held > longest_ns_.load(std::memory_order_relaxed))
             longest_ns_.store(held, std::memory_order_relaxed);
+        const auto bucket = std::min<int64_t>(held / kBucketNs, kBuckets - 1);
+        holds_[bucket].fetch_add(1, std::memory_order_relaxed);
         serving_.store(serving_.load(std::memory_order_relaxed) + 1,
                        std::memory_order_release);
     }
@@ -60,7 +64,26 @@ public:
     {
         return longest_ns_.load(std::memory_order_relaxed);
     }
-    void reset_longest_hold() { longest_ns_.store(0); }
+    // The hold that `fraction` of all holds since the reset were no longer
+    // than, to kBucketNs (the longest bucket counts everything beyond it).
+    int64_t hold_quantile_ns(double fraction) const
+    {
+        uint64_t total = 0, seen = 0;
+        for (const auto& n : holds_)
+            total += n.load(std::memory_order_relaxed);
+        for (int b = 0; b < kBuckets; ++b) {
+            seen += holds_[b].load(std::memory_order_relaxed);
+            if (total && seen >= fraction * double(total))
+                return int64_t(b + 1) * kBucketNs;
+        }
+        return 0;
+    }
+    void reset_longest_hold()
+    {
+        longest_ns_.store(0);
+        for (auto& n : holds_)
+            n.store(0);
+    }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -68,6 +91,9 @@ private:
     std::atomic<uint32_t> serving_{0};
     Clock::time_point taken_;            // written by the holder only
     std::atomic<int64_t> longest_ns_{0};
+    static constexpr int64_t kBucketNs = 1000;
+    static constexpr int kBuckets = 1000;  // 1 us each, up to 1 ms
+    std::array<std::atomic<uint64_t>, kBuckets> holds_{};
 };
 
 }  // namespace coshare::sim
