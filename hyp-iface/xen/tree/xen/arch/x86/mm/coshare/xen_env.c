@@ -258,6 +258,23 @@ static void held_entry(struct cs_env *env, uint64_t gfn, cs_mfn_t expect,
         e->t = p2m_ram_rw;
 }
 
+/*
+ * A gfn of d starts or stops mapping a coshare frame: Xen's count of the
+ * shared pages d maps, and of those coshare's, which max_pages bounds with
+ * d's own pages (domain_charged_pages(), patch 0006).
+ */
+static void count_shared(struct domain *d)
+{
+    atomic_inc(&d->shr_pages);
+    atomic_inc(&d->coshare_pages);
+}
+
+static void uncount_shared(struct domain *d)
+{
+    atomic_dec(&d->coshare_pages);
+    atomic_dec(&d->shr_pages);
+}
+
 int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
                      cs_mfn_t expect, cs_mfn_t frame)
 {
@@ -286,12 +303,12 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
          * their sum by max_pages (domain_charged_pages()), and a populate
          * on another vCPU must never see it one too low.
          */
-        atomic_inc(&d->shr_pages);
+        count_shared(d);
         rc = mfn_x(e.mfn) == frame ? share_in_place(d, gfn, &e)
                                    : share_merge(d, gfn, e.mfn, e.a,
                                                  _mfn(frame), &old);
         if ( rc )
-            atomic_dec(&d->shr_pages);
+            uncount_shared(d);
     }
     else if ( p2m_is_shared(e.t) && mfn_valid(e.mfn) &&
               mfn_x(e.mfn) != frame &&
@@ -322,7 +339,7 @@ int cs_env_p2m_share(struct cs_env *env, uint16_t domid, uint64_t gfn,
  * Hands an anonymous frame to d.  An unshare must not fail once it has a
  * frame, and needs no room under max_pages: the gfn, charged to d as a
  * shared page until now, is charged as its own page instead
- * (domain_charged_pages(); tot_pages goes up before shr_pages comes down).
+ * (domain_charged_pages(); tot_pages goes up before the gfn is uncounted).
  */
 static void assign_to(struct domain *d, struct page_info *pg)
 {
@@ -387,7 +404,7 @@ int cs_env_p2m_private(struct cs_env *env, uint16_t domid, uint64_t gfn,
     {
         set_gpfn_from_mfn(mfn, gfn);
         paging_mark_dirty(d, _mfn(mfn));
-        atomic_dec(&d->shr_pages);
+        uncount_shared(d);
     }
  out:
     env_flush(env, d);
@@ -445,7 +462,7 @@ cs_mfn_t cs_env_p2m_remove(struct cs_env *env, uint16_t domid, uint64_t gfn)
         if ( p2m_is_shared(e.t) )
         {
             put_page_and_type(mfn_to_page(e.mfn));
-            atomic_dec(&d->shr_pages);
+            uncount_shared(d);
         }
         else
         {
