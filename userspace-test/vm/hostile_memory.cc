@@ -38,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -148,6 +149,10 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     // CI): three copies, and dom0 takes the first intact one.
     for (int copy = 0; copy < kGrantCopies; ++copy)
         std::cout << "hostile-grants " << granted.dump() << std::endl;
+    // guest.sh echoes them to the console after we go on: let it, before
+    // the hinter's volatile pages make coshare.ko warn (about ten a second,
+    // rate-limited), which split all three copies in a CI run.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
 
     // The second vCPU: hints of every class and unhints, on these gfns.
     std::atomic<bool> stop{false};
