@@ -78,7 +78,7 @@ public:
         }
         return 0;
     }
-    void reset_longest_hold()
+    void reset_hold_stats()
     {
         longest_ns_.store(0);
         for (auto& n : holds_)

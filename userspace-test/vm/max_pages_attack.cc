@@ -14,8 +14,9 @@ long charged_pages(const ProbeDevice& pc)
 {
     long least = LONG_MAX;
     for (int i = 0; i < 3; ++i) {
-        // Mappings first: a hint between the reads then makes the sum
-        // read low, never high (it adds a mapping before tot_pages drops).
+        // A hint or an unshare between the two reads moves a page from
+        // one count to the other: this sum may read one low or one high
+        // then.  A real excess shows in every read, a race in one.
         xen_coshare_stats_t s{};
         auto op = make_op(XENMEM_sharing_op_coshare_stats);
         if (long rc = pc.op(op, &s, sizeof(s)); rc)
