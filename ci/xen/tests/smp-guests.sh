@@ -27,7 +27,9 @@
 # h1's pages through foreign maps, grant maps and grant copies
 # (coshare-foreign-access) and audits.  Last, h1 has pages of fresh content
 # shared and populates gfns with the room that leaves in its tot_pages: its
-# own and its shared pages must stay within max_pages.  Then h2 writes and
+# own and its shared pages must stay within max_pages.  h1 is a
+# populate-on-demand guest with more PoD entries than Xen holds cache pages
+# for, so Xen's PoD code sees every gfn it gives back.  Then h2 writes and
 # checks every page (a write that reached a shared frame shows there), and
 # once both are gone Xen has every frame back.
 . /coshare/lib.sh
@@ -173,23 +175,53 @@ op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OU
     num "$2" "$(echo "$3" | sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p")"
 }
 
-# h1 gets 16 MiB of room above its RAM, as a guest that may balloon up
-# has: the shared pages it maps count against its max_pages, and its
-# superpages, far gfns and the max_pages attack need room to populate.
+# h1 is a populate-on-demand guest (maxmem above memory) whose balloon
+# driver is told that all of maxmem is its target, as a guest kernel
+# without a balloon driver behaves: it keeps more PoD entries than Xen has
+# cache pages, and so Xen takes the RAM it gives back into its PoD cache
+# (and sweeps its zeroed pages into it when the cache runs dry).  Shared
+# pages must be left to coshare on both paths.  Its max_pages has 16 MiB
+# of room above maxmem, as a guest that may balloon up has: the shared
+# pages it maps count against it, and its superpages, far gfns and the
+# max_pages attack need room to populate.  (The balloon driver reads
+# static-max, which mem-max sets, once: the target is written after it.)
+HOSTILE_MAXMEM=272
 hostile_on_create() {
-    enable_coshare "$1" && xl mem-max "$1" 272m
+    local domid max
+    domid=$(xl domid "$1") &&
+        xl mem-max "$1" $((HOSTILE_MAXMEM + 16))m &&
+        max=$(xenstore-read "/local/domain/$domid/memory/static-max") &&
+        xenstore-write "/local/domain/$domid/memory/target" "$max" &&
+        enable_coshare "$1"
+}
+
+# pod_counts NAME: "ENTRIES CACHE", Xen's populate-on-demand counts for
+# NAME, from the domain dump of debug key q.
+pod_counts() {
+    local domid
+    domid=$(xl domid "$1") || return 1
+    xl debug-keys q
+    xl dmesg | awk -v d="$domid:" '
+        /General information for domain/ { mine = ($NF == d) }
+        mine && /PoD entries=/ { n = $0; sub(/.*entries=/, "", n); sub(/ cachesize=/, " ", n) }
+        END { print n }'
 }
 
 hostile() {
-    local free0 free1 t0 h a p tr fa fa_pid op i audited=0
+    local free0 free1 t0 h a p tr fa fa_pid op i pod audited=0
     xl dmesg -c > /dev/null
     free0=$(free_mib)
     COSHARE_VCPUS=1 guest_start h2 256 coshare.run=/coshare/guest.sh \
         coshare.role=partner $SLOW
     guest_wait_line h2 "step=partner .*waiting" 300 || fail "h2 holds no pattern"
-    COSHARE_ON_CREATE=hostile_on_create COSHARE_VCPUS=2 guest_start h1 256 \
+    COSHARE_ON_CREATE=hostile_on_create COSHARE_VCPUS=2 \
+        COSHARE_MAXMEM=$HOSTILE_MAXMEM guest_start h1 256 \
         coshare.run=/coshare/guest.sh coshare.role=hostile \
         coshare.rounds="$HOSTILE_ROUNDS" $SLOW
+    pod=$(pod_counts h1)
+    log "h1's PoD entries and cache pages: $pod"
+    [ -n "$pod" ] && [ "${pod% *}" -gt "${pod#* }" ] ||
+        fail "h1 has no more PoD entries than cache pages ($pod): Xen's PoD code would not take its pages"
     guest_wait_line h1 "step=hostile-grants" 300 || fail "h1 granted nothing"
     # h1 prints its grants three times (a kernel message can split a long
     # console line): coshare-foreign-access takes the first intact copy.
@@ -263,7 +295,7 @@ hostile() {
     free1=$(free_mib)
     log "hostile phase: $free0 MiB free before, $free1 MiB after"
     [ "$free1" -ge $((free0 - 2)) ] || fail "Xen lost memory: $free0 MiB free before, $free1 after"
-    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"max_pages_attack\":$a,\"free_mib_before\":$free0,\"free_mib_after\":$free1"
+    hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"max_pages_attack\":$a,\"pod_entries_cache\":[${pod% *},${pod#* }],\"free_mib_before\":$free0,\"free_mib_after\":$free1"
 }
 
 clean=0 attempts=0 audits=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0

@@ -14,6 +14,7 @@ fail() { log "FAIL: $*"; exit 1; }
 
 # guest_cfg NAME [MEMORY [EXTRA...]]: write /run/coshare/NAME.cfg from the
 # template (MEMORY in MiB, default 256; COSHARE_VCPUS, default 1); print it.
+# COSHARE_MAXMEM (MiB, above MEMORY) makes a populate-on-demand guest.
 # COSHARE_GUEST_CPUS pins the guest's vCPUs to those physical CPUs.
 # With COSHARE_DEBIAN=1 the guest boots the Debian image of
 # COSHARE_GUEST_DISK (read-only xvda, see ci/xen/guest/init) with systemd.
@@ -28,7 +29,7 @@ guest_cfg() {
         extra="coshare.root=xvda $extra"
     fi
     sed -e "s|@NAME@|$name|g" -e "s|@EXTRA@|$extra|" \
-        -e "s|^memory = .*|memory = $mem|" -e "s|^maxmem = .*|maxmem = $mem|" \
+        -e "s|^memory = .*|memory = $mem|" -e "s|^maxmem = .*|maxmem = ${COSHARE_MAXMEM:-$mem}|" \
         -e "s|^vcpus = .*|vcpus = ${COSHARE_VCPUS:-1}|" \
         /etc/coshare/pvh.cfg.in > "$cfg"
     [ -z "${COSHARE_GUEST_CPUS:-}" ] || echo "cpus = \"$COSHARE_GUEST_CPUS\"" >> "$cfg"

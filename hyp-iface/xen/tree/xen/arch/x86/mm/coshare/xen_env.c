@@ -165,7 +165,16 @@ static int share_in_place(struct domain *d, uint64_t gfn,
                        e->a);
     if ( rc )
     {
-        mem_sharing_make_private(d, pg);
+        /*
+         * Nothing can hold the page but d's gfn (it is dom_cow's now, and
+         * the gfn lock is held): should it fail anyway, crash d rather
+         * than leave its gfn mapping a page it no longer owns unnoticed.
+         */
+        if ( mem_sharing_make_private(d, pg) )
+        {
+            ASSERT_UNREACHABLE();
+            domain_crash(d);
+        }
         return rc;
     }
     set_gpfn_from_mfn(mfn_x(e->mfn), SHARED_M2P_ENTRY);
