@@ -11,6 +11,7 @@
 //                                [--wait-line]
 //   coshare-probe pagetables        (none of the kernel's tables is shared)
 //   coshare-probe kernel-text       (how much of the kernel text is shared)
+//   coshare-probe fill-at-limit --first GFN --pages N   (stock CoW at max_pages)
 //   coshare-probe writers --file F --pages N --seconds S   (every vCPU)
 //   coshare-probe exec-rewrite --file F --pages N --seconds S
 // Every command prints one JSON line (paced hint rounds one more each,
@@ -26,6 +27,7 @@
 
 #include "hostile_memory.h"
 #include "probe_device.h"
+#include "stock_at_limit.h"
 #include "writers.h"
 
 #include <CLI/CLI.hpp>
@@ -414,6 +416,16 @@ int main(int argc, char** argv)
                        "unhint the kernel's page tables: none may be shared");
     app.add_subcommand("kernel-text",
                        "how many kernel text pages are shared (hinted again)");
+    uint64_t limit_first = 0x10000;
+    size_t limit_pages = 16384;
+    auto* fill_at_limit = app.add_subcommand(
+        "fill-at-limit", "populate up to max_pages, wait for a line on stdin "
+        "(dom0 shares our pages), then write fresh memory");
+    fill_at_limit->add_option("--first", limit_first,
+                              "first gfn to populate (above the guest's RAM)")
+        ->capture_default_str();
+    fill_at_limit->add_option("--pages", limit_pages, "pages to write")
+        ->check(CLI::Range(size_t{1}, size_t{1} << 20))->capture_default_str();
     coshare::vm::WriteLoad load;
     auto add_load = [&](CLI::App* c) {
         c->add_option("--file", load.file, "file to create (in a tmpfs)")
@@ -445,6 +457,9 @@ int main(int argc, char** argv)
             return cmd_kernel_text(pc);
         if (*hostile_memory)
             return coshare::vm::run_hostile_memory(pc, hm);
+        if (*fill_at_limit)
+            return coshare::vm::fill_at_limit(pc, limit_first, limit_pages,
+                                              std::cin, std::cout) ? 0 : 1;
         if (*version)
             return cmd_version(pc);
         if (*share)

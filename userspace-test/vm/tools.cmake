@@ -6,6 +6,7 @@ find_package(nlohmann_json 3 REQUIRED)
 add_executable(coshare-probe ${CMAKE_CURRENT_LIST_DIR}/coshare_probe.cc
                              ${CMAKE_CURRENT_LIST_DIR}/hostile_memory.cc
                              ${CMAKE_CURRENT_LIST_DIR}/max_pages_attack.cc
+                             ${CMAKE_CURRENT_LIST_DIR}/stock_at_limit.cc
                              ${CMAKE_CURRENT_LIST_DIR}/writers.cc)
 target_include_directories(coshare-probe PRIVATE ${ROOT}/hyp-iface/include/public
                            ${ROOT}/guest-driver/probe)

@@ -5,12 +5,34 @@
 # a known pattern and keeps it; g2 hints the same pattern (so it must share
 # with g1), writes every page (copy-on-write; dom0 makes reclaim pay for it)
 # and then acts as a hostile guest; g3 does the same writes once the host
-# has no free memory left (dom0 types a line when it is so).  Every result
-# goes to the console as a COSHARE-PROBE line.
+# has no free memory left (dom0 types a line when it is so); l1 and l2
+# (below) test stock sharing at a domain's limit.  Every result goes to the
+# console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
 insmod /coshare/coshare_probe.ko || say "step=probe-module error=insmod"
+
+# l1 and l2 (stock copy-on-write at a domain's limit) run no coshare.ko:
+# dom0 shares their pages with Xen's stock ops.  l1 populates gfns above
+# its RAM up to its max_pages, waits for dom0's line (its free pages are
+# shared with l2's by then) and writes fresh memory as large as its free
+# memory less a margin: every stock copy-on-write fault must get its page.
+case "$COSHARE_NAME" in
+l1)
+    stty -F /dev/hvc0 -echo 2>/dev/null     # dom0's line stays off the log
+    mib=$(($(awk '/MemFree/ {print $2}' /proc/meminfo) / 1024 - 24))
+    /coshare/coshare-probe fill-at-limit --pages $((mib * 256)) < /dev/hvc0 |
+        while read -r l; do
+            case "$l" in *'"at-limit"'*) say "step=at-limit $l";; *) say "step=filled $l";; esac
+        done
+    say "step=end"
+    exit 0;;
+l2)
+    say "step=end"
+    exit 0;;
+esac
+
 say "step=version $(/coshare/coshare-probe version)"
 
 if insmod /coshare/coshare.ko; then

@@ -1,6 +1,8 @@
 #!/bin/sh
 # The patched hypervisor end to end (runs in dom0):
 #  1. Xen's own stock tool, xen-memshare, shares two PVH guests on AMD NPT;
+#     then a guest at its max_pages has its free pages shared the stock way
+#     and writes them: every stock copy-on-write fault gets its page;
 #  2. two PVH guests, enabled by coshare-ctl while paused, run coshare.ko
 #     and coshare-probe (coshare-guest.sh): cross-guest sharing through the
 #     hint op, copy-on-write, a hostile guest;
@@ -50,6 +52,46 @@ grep -q "^Audit returned 0 errors" /tmp/audit || fail "stock audit: $(cat /tmp/a
 # Range sharing merged these gfns blindly, and a running guest's pages there
 # are not all equal: destroy the guests without running them again.
 guest_stop s1; guest_stop s2
+
+# Stock copy-on-write at a domain's limit: l1 populates gfns above its RAM
+# until its tot_pages is its max_pages; dom0 shares its free pages with
+# l2's (coshare-stockshare compares each pair first, so both guests run
+# on); l1 then writes fresh memory.  Each fault needs a page within
+# max_pages, found in the room the shared pages left in tot_pages: coshare
+# charges its own frames against max_pages (patch 0006), not these.
+guest_start l1 128 coshare.run=/coshare/guest.sh
+guest_start l2 128 coshare.run=/coshare/guest.sh
+guest_wait_line l1 "step=at-limit " 120 || fail "l1 did not populate up to its limit"
+a=$(probe_line l1 at-limit)
+log "l1 at its limit: $a"
+echo "$a" | grep -q '"at_limit":true' || fail "l1 did not reach its max_pages: $a"
+d1=$(xl domid l1) d2=$(xl domid l2)
+xl pause l1 && xl pause l2 || fail "xl pause l1 l2"
+s=$(coshare-stockshare "$d1" "$d2" --first 0x6000 --count 8176 2>&1)
+log "stock sharing of l1's and l2's equal pages: $s"
+[ "$(num shared "$s")" -gt 1000 ] 2>/dev/null || fail "stock sharing shared too little: $s"
+cow0=$(xen-memshare info | sed -n 's/^used = //p')
+xl unpause l1 && xl unpause l2 || fail "xl unpause l1 l2"
+unshare_failed() { xl dmesg | grep -a "attempt to unshare" | tail -n 1; }
+guest_type_line l1 fill || {
+    guest_alive l1 || fail "l1 died once its pages were shared at its limit: $(unshare_failed)"
+    fail "cannot start l1's writes"; }
+guest_wait_line l1 "step=end" 600 || {
+    guest_alive l1 || fail "l1 died writing its shared pages at its limit: $(unshare_failed)"
+    fail "l1 did not write its memory"; }
+f=$(probe_line l1 filled)
+cow1=$(xen-memshare info | sed -n 's/^used = //p')
+log "l1 after its writes: $f; pages saved by stock sharing: $cow0 before, $cow1 after"
+guest_alive l1 || fail "l1 died writing its shared pages at its limit: $(unshare_failed)"
+[ "$(num intact "$f")" = "$(num pages "$f")" ] && [ "$(num pages "$f")" -gt 0 ] ||
+    fail "l1's pages did not read back as written: $f"
+[ $((cow0 - cow1)) -ge 256 ] ||
+    fail "l1's writes unshared only $((cow0 - cow1)) stock-shared pages (at least 256 expected)"
+xl pause l1 && xl pause l2 || fail "xl pause l1 l2"
+xen-memshare audit > /tmp/audit 2>&1
+grep -q "^Audit returned 0 errors" /tmp/audit || fail "stock audit after l1's writes: $(cat /tmp/audit)"
+guest_stop l1; guest_stop l2
+limit_json="{\"scenario\":\"stock-cow-at-limit\",\"at_limit\":$a,\"stock_shared\":$(num shared "$s"),\"unshared_by_writes\":$((cow0 - cow1)),\"filled\":$f}"
 
 # ---- 2. coshare: guests enabled while paused ---------------------------
 COSHARE_ON_CREATE=enable_coshare
@@ -182,6 +224,7 @@ frames_end=$(global_num frames "$end") mappings_end=$(global_num mappings "$end"
     fail "frames or mappings left after every guest is gone: $frames_end, $mappings_end"
 log "final: $(tr -d ' \n' < /tmp/stats-end.json)"
 echo "COSHARE-JSON: {\"scenario\":\"destroy-while-shared\",\"mappings\":$m2,\"destroy_ms\":$destroy_ms,\"frames_left\":$frames_end,\"mappings_left\":$mappings_end}"
+echo "COSHARE-JSON: $limit_json"
 echo "COSHARE-JSON: {\"scenario\":\"stock-range-share\",\"gfns\":8176,\"shared\":$shared,\"ms\":$stock_ms}"
 echo "COSHARE-JSON: {\"scenario\":\"class-policy\",\"text_hinted_before\":$k0,\"text_hinted_zero_only\":$k1,\"text_hinted_all_again\":$k2}"
 echo "COSHARE-JSON: {\"scenario\":\"balloon-out\",\"mib\":32,\"mappings_dropped\":$((m0 - m1)),\"unshares\":$unshared}"
