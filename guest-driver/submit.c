@@ -47,7 +47,8 @@ int cs_hyp_batch(u8 opcode, unsigned int cls, xen_coshare_entry_t *ents,
 	rc = cs_memop(&op);
 	if (rc)
 		cs->c.hypercall_errors++;
-	if (rc == -EACCES)
+	/* Refused by dom0's settings: not enabled, or not sharable now. */
+	if (rc == -EACCES || rc == -EXDEV)
 		cs->denied = true;
 	else if (rc)
 		pr_warn_ratelimited("batch op %u (class %u, %u entries) failed: %d\n",

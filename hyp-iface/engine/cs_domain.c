@@ -212,8 +212,9 @@ int cs_domain_control(struct cs_engine *e, uint16_t domid,
             return -EOPNOTSUPP;
         if ( !(flags & CS_ENV_DOM_HAP) )
             return -ENODEV;
-        /* Devices would DMA into read-only shared gfns: writes lost. */
-        if ( flags & CS_ENV_DOM_PASSTHROUGH )
+        /* Devices would DMA into read-only shared gfns (writes lost),
+         * alternate views would map pages coshare freed. */
+        if ( flags & CS_ENV_DOM_OTHER_VIEWS )
             return -EXDEV;
     }
     old = d->flags;

@@ -88,6 +88,13 @@ uint64_t cs_env_gfn_end(struct cs_env *env, uint16_t domid);
 #define CS_ENV_DOM_HVM          (1u << 1)  /* HVM or PVH: its own p2m */
 #define CS_ENV_DOM_HAP          (1u << 2)  /* with hardware nested paging */
 #define CS_ENV_DOM_PASSTHROUGH  (1u << 3)  /* devices DMA into its memory */
+#define CS_ENV_DOM_ALTP2M       (1u << 4)  /* may have alternate p2m views */
+/*
+ * Translations of its gfns that coshare does not keep (the IOMMU's, the
+ * alternate views'): they would go on reaching a page coshare made
+ * read-only, freed or gave to another domain.
+ */
+#define CS_ENV_DOM_OTHER_VIEWS  (CS_ENV_DOM_PASSTHROUGH | CS_ENV_DOM_ALTP2M)
 uint32_t cs_env_domain_flags(struct cs_env *env, uint16_t domid);
 
 /* Host frames. */

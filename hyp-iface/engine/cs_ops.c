@@ -57,6 +57,10 @@ static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
         return -EACCES;
     if ( hint && !(d->classes & (1u << op->u.batch.hint_class)) )
         return -EACCES;
+    /* dom0 gave it devices or alternate views since it enabled it. */
+    if ( adds &&
+         (cs_env_domain_flags(e->env, domid) & CS_ENV_DOM_OTHER_VIEWS) )
+        return -EXDEV;
     *dp = d;
     return 0;
 }

@@ -168,17 +168,57 @@ TEST(HotAdd, FramesBeyondTheTagTableAreNeverShared)
 }
 
 // Devices of a passthrough domain would DMA into gfns coshare made read-
-// only in the IOMMU: those writes would be lost.  dom0 cannot enable it.
-TEST_F(XenPathsTest, APassthroughDomainCannotBeEnabled)
+// only in the IOMMU: those writes would be lost.  An alternate p2m view
+// (altp2m) may map a gfn's page without holding a reference: once coshare
+// freed or moved that page, the view would still reach it.  dom0 can
+// enable neither.
+TEST_F(XenPathsTest, ADomainWithOtherViewsOfItsMemoryCannotBeEnabled)
 {
+    constexpr uint32_t kHap = CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM | CS_ENV_DOM_HAP;
     host().add_guest(3, 4);
-    host().set_domain_flags(3, CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM |
-                                   CS_ENV_DOM_HAP | CS_ENV_DOM_PASSTHROUGH);
+    host().set_domain_flags(3, kHap | CS_ENV_DOM_PASSTHROUGH);
+    EXPECT_EQ(host().enable(3, 1), -EXDEV);
+    host().set_domain_flags(3, kHap | CS_ENV_DOM_ALTP2M);
     EXPECT_EQ(host().enable(3, 1), -EXDEV);
     host().set_domain_flags(3, CS_ENV_DOM_LIVE);    // PV
     EXPECT_EQ(host().enable(3, 1), -EOPNOTSUPP);
     host().set_domain_flags(3, CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM);
     EXPECT_EQ(host().enable(3, 1), -ENODEV);
+}
+
+// dom0 gives an enabled domain a device or alternate p2m views: from then
+// on no hint and no volatile page runs for it (the whole batch refused,
+// as the ABI promises), and the guest can still undo what it had.
+TEST_F(XenPathsTest, DevicesOrViewsGivenLaterStopNewSharing)
+{
+    constexpr uint32_t kHap = CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM | CS_ENV_DOM_HAP;
+    share_both(0, 5);
+    for (uint32_t other : {CS_ENV_DOM_PASSTHROUGH, CS_ENV_DOM_ALTP2M}) {
+        SCOPED_TRACE(other);
+        host().set_domain_flags(2, kHap | other);
+        host().fill(2, 1, page_of(5));
+        std::vector<xen_coshare_entry_t> ents(2);
+        ents[0].gfn = 1;
+        ents[1].gfn = 2;
+        EXPECT_EQ(host().batch(2, XENMEM_sharing_op_coshare_hint, kText, ents),
+                  -EXDEV);
+        EXPECT_EQ(host().batch(2, XENMEM_sharing_op_coshare_vol_add, 0, ents),
+                  -EXDEV);
+        for (const auto& e : ents)
+            EXPECT_EQ(e.result, XEN_COSHARE_RES_PENDING);
+        EXPECT_EQ(host().stats(2).mappings, 1u);
+        EXPECT_EQ(host().stats(2).fifo_depth, 0u);
+        EXPECT_EQ(host().p2m(2, 1).type, CS_P2M_RAM);
+        expect_clean_audit();
+        host().set_domain_flags(2, kHap);
+    }
+    host().set_domain_flags(2, kHap | CS_ENV_DOM_ALTP2M);
+    std::vector<xen_coshare_entry_t> undo(1);
+    undo[0].gfn = 0;
+    EXPECT_EQ(host().batch(2, XENMEM_sharing_op_coshare_unhint, 0, undo), 0);
+    EXPECT_EQ(undo[0].result, XEN_COSHARE_RES_DONE);
+    EXPECT_EQ(host().stats(2).mappings, 0u);
+    expect_clean_audit();
 }
 
 // dom0 names a domain that is dying, its teardown done: nothing may be

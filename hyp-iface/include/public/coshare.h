@@ -116,8 +116,9 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * -E2BIG nr > XEN_COSHARE_BATCH_MAX, -EINVAL unknown class or nonzero pad,
  * -EPERM domain is not DOMID_SELF, -EACCES hinting not enabled by dom0, no
  * sharing group, or a hint of a class dom0 does not allow this domain
- * (XENMEM_sharing_op_coshare_classes), -ESRCH dying domain; on any of
- * these no entry ran.  .done counts processed entries.  Xen runs a batch a
+ * (XENMEM_sharing_op_coshare_classes), -EXDEV (hint, vol_add) dom0 has
+ * given the domain passthrough devices or alternate p2m views since it
+ * enabled it, -ESRCH dying domain; on any of these no entry ran.  .done counts processed entries.  Xen runs a batch a
  * few entries per engine-lock hold; one that began runs to its end, even
  * if dom0 disables the domain meanwhile (only a domain that dies during
  * its own batch, which Xen does not let happen, would stop it early).
@@ -181,7 +182,8 @@ struct xen_coshare_stats_op {
  * for a domain whose FIFO is already shorter than its bonus.  Setting
  * ENABLE: -EOPNOTSUPP for a PV domain (its m2p is global), -ENODEV without
  * hardware nested paging, -EXDEV for a domain with passthrough devices
- * (their DMA to a read-only shared gfn would be lost).  -ESRCH for a domain
+ * (their DMA to a read-only shared gfn would be lost) or alternate p2m
+ * views (HVM_PARAM_ALTP2M: a view may map a page coshare frees).  -ESRCH for a domain
  * that does not exist or is dying.
  */
 #define XEN_COSHARE_CTL_ENABLE           (1u << 0) /* guest may hint       */

@@ -638,6 +638,11 @@ TEST_F(Ctl, SpecificRefusals)
     r = run({"enable", "9"}, &nohap);
     EXPECT_TRUE(contains(r.err, "hardware-assisted paging")) << r.err;
 
+    auto views = failing(XENMEM_sharing_op_coshare_control, EXDEV);
+    r = run({"enable", "9"}, &views);
+    EXPECT_TRUE(contains(r.err, "passthrough devices or alternate p2m views"))
+        << r.err;
+
     auto eio = failing(XENMEM_sharing_op_coshare_audit, EIO);
     r = run({"audit"}, &eio);
     EXPECT_EQ(r.code, int(Exit::failure));

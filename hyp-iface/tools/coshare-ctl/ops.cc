@@ -85,6 +85,11 @@ uint32_t control(Hypervisor& hv, uint16_t domid, uint32_t set, uint32_t clear)
         throw Error(Exit::failure,
                     dom(domid) + " runs without hardware-assisted paging "
                                  "(HAP), which coshare needs");
+    case EXDEV:
+        throw Error(Exit::failure,
+                    dom(domid) + " has passthrough devices or alternate p2m "
+                                 "views (altp2m), which coshare cannot keep "
+                                 "in step with what it shares");
     case ENOSPC:
         throw Error(Exit::failure,
                     "the coshare engine has no room for another domain");

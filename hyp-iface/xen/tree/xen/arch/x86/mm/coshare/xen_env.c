@@ -16,10 +16,12 @@
 #include <xen/spinlock.h>
 #include <xen/vmap.h>
 #include <xen/xmalloc.h>
+#include <asm/altp2m.h>
 #include <asm/hap.h>
 #include <asm/mem_sharing.h>
 #include <asm/p2m.h>
 #include <asm/paging.h>
+#include <public/hvm/params.h>
 
 #include "../mm-locks.h"
 #include "cs_env.h"
@@ -510,6 +512,10 @@ uint32_t cs_env_domain_flags(struct cs_env *env, uint16_t domid)
         flags |= CS_ENV_DOM_HAP;
     if ( is_iommu_enabled(d) )
         flags |= CS_ENV_DOM_PASSTHROUGH;
+    /* A view may map a gfn's page without a reference (change_gfn). */
+    if ( is_hvm_domain(d) &&
+         (d->arch.hvm.params[HVM_PARAM_ALTP2M] || altp2m_active(d)) )
+        flags |= CS_ENV_DOM_ALTP2M;
     env_put_domain(env, d);
     return flags;
 }
