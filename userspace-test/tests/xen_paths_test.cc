@@ -9,6 +9,8 @@ namespace coshare::test {
 namespace {
 
 constexpr unsigned kText = XEN_COSHARE_CLASS_KERNEL_TEXT;
+// A live HVM guest on hardware-assisted paging, as the fixture makes them.
+constexpr uint32_t kHap = CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM | CS_ENV_DOM_HAP;
 
 class XenPathsTest : public HostTest {
 protected:
@@ -174,7 +176,6 @@ TEST(HotAdd, FramesBeyondTheTagTableAreNeverShared)
 // enable neither.
 TEST_F(XenPathsTest, ADomainWithOtherViewsOfItsMemoryCannotBeEnabled)
 {
-    constexpr uint32_t kHap = CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM | CS_ENV_DOM_HAP;
     host().add_guest(3, 4);
     host().set_domain_flags(3, kHap | CS_ENV_DOM_PASSTHROUGH);
     EXPECT_EQ(host().enable(3, 1), -EXDEV);
@@ -191,7 +192,6 @@ TEST_F(XenPathsTest, ADomainWithOtherViewsOfItsMemoryCannotBeEnabled)
 // as the ABI promises), and the guest can still undo what it had.
 TEST_F(XenPathsTest, DevicesOrViewsGivenLaterStopNewSharing)
 {
-    constexpr uint32_t kHap = CS_ENV_DOM_LIVE | CS_ENV_DOM_HVM | CS_ENV_DOM_HAP;
     share_both(0, 5);
     for (uint32_t other : {CS_ENV_DOM_PASSTHROUGH, CS_ENV_DOM_ALTP2M}) {
         SCOPED_TRACE(other);

@@ -33,8 +33,6 @@
 
 #include <sched.h>
 
-#include <xen/hvm/hvm_op.h>
-
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -107,15 +105,6 @@ uint64_t shared_info_symbol()
                 return a;
     throw std::runtime_error("no address of HYPERVISOR_shared_info in "
                              "/proc/kallsyms (kptr_restrict?)");
-}
-
-// Whether gfn holds memory: a page of the guest's, shared or private.
-bool populated(const ProbeDevice& pc, uint64_t gfn)
-{
-    long t = pc.memop(COSHARE_PROBE_MEM_TYPE, gfn);
-    if (t < 0)
-        throw std::runtime_error("HVMOP_get_mem_type: " + std::to_string(t));
-    return t != HVMMEM_mmio_dm;
 }
 
 }  // namespace
@@ -212,7 +201,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
     };
     // What an op left at gfn k, as Xen tells it (not as we guess it).
     auto look = [&](size_t k) {
-        present[k] = populated(pc, gfns[k]);
+        present[k] = gfn_populated(pc, gfns[k]);
         remember(k, present[k] ? "present" : "absent");
     };
     const uint64_t shared_info = shared_info_symbol();
@@ -334,7 +323,7 @@ int run_hostile_memory(const ProbeDevice& pc, const HostileMemory& h)
         note("stuck_decrease", pc.memop(COSHARE_PROBE_MEM_DECREASE, base, 9));
     uint64_t missing = 0;
     for (size_t i = 0; i < h.pages; ++i)
-        if (!populated(pc, gfns[i]))
+        if (!gfn_populated(pc, gfns[i]))
             missing += pc.memop(COSHARE_PROBE_MEM_POPULATE, gfns[i]) != 1;
     batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_unhint);
     // What Xen charges us now: within max_pages, whatever we did.

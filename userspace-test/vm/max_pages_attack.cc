@@ -2,8 +2,6 @@
 // max_pages_attack.cc - see max_pages_attack.h.
 #include "max_pages_attack.h"
 
-#include <xen/hvm/hvm_op.h>
-
 #include <algorithm>
 #include <climits>
 #include <set>
@@ -55,22 +53,10 @@ nlohmann::json max_pages_attack(const ProbeDevice& pc,
     long refused = 0;
     for (auto b = blocks.begin(); b != blocks.end() && !refused &&
                                   long(populated.size()) < want; ++b)
-        for (uint64_t g = *b; g < *b + 512 && long(populated.size()) < want;
-             ++g) {
-            if (pc.memop(COSHARE_PROBE_MEM_TYPE, g) != HVMMEM_mmio_dm)
-                continue;       // present already
-            long rc = pc.memop(COSHARE_PROBE_MEM_POPULATE, g);
-            if (rc != 1) {
-                refused = rc == 0 ? 1 : rc;
-                break;
-            }
-            populated.push_back(g);
-        }
+        refused = populate_free(pc, *b, *b + 512, want, populated);
     const long charged = charged_pages(pc);
 
-    long given_back = 0;
-    for (uint64_t g : populated)
-        given_back += pc.memop(COSHARE_PROBE_MEM_DECREASE, g) == 1;
+    const long given_back = give_back(pc, populated);
     batch_gfns(pc, own, XENMEM_sharing_op_coshare_unhint);
 
     nlohmann::json j{{"max_pages", max_pages},

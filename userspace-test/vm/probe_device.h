@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <xen/xen.h>
+#include <xen/hvm/hvm_op.h>
 
 #include "coshare.h"
 #include "coshare_probe_uapi.h"
@@ -207,6 +208,42 @@ inline HintTally hint_gfns(const ProbeDevice& pc, const std::vector<uint64_t>& g
                     unsigned cls = XEN_COSHARE_CLASS_PROCESS_TEXT)
 {
     return batch_gfns(pc, gfns, XENMEM_sharing_op_coshare_hint, cls);
+}
+
+// Whether gfn holds memory: a page of the guest's, shared or private.
+inline bool gfn_populated(const ProbeDevice& pc, uint64_t gfn)
+{
+    long t = pc.memop(COSHARE_PROBE_MEM_TYPE, gfn);
+    if (t < 0)
+        throw std::runtime_error("HVMOP_get_mem_type: " + std::to_string(t));
+    return t != HVMMEM_mmio_dm;
+}
+
+// Populates the gfns of [first, end) that hold no memory, one page each,
+// appending them to populated, until it holds want gfns or Xen refuses
+// one.  Returns 0, or the refusal: Xen's error, or 1 for a populate that
+// added no page.
+inline long populate_free(const ProbeDevice& pc, uint64_t first, uint64_t end,
+                          long want, std::vector<uint64_t>& populated)
+{
+    for (uint64_t g = first; g < end && long(populated.size()) < want; ++g) {
+        if (gfn_populated(pc, g))
+            continue;
+        long rc = pc.memop(COSHARE_PROBE_MEM_POPULATE, g);
+        if (rc != 1)
+            return rc == 0 ? 1 : rc;
+        populated.push_back(g);
+    }
+    return 0;
+}
+
+// Gives the gfns' pages back to Xen; returns how many it took.
+inline long give_back(const ProbeDevice& pc, const std::vector<uint64_t>& gfns)
+{
+    long n = 0;
+    for (uint64_t g : gfns)
+        n += pc.memop(COSHARE_PROBE_MEM_DECREASE, g) == 1;
+    return n;
 }
 
 // Blocks until a non-blank line comes on in (dom0 types it on the console);

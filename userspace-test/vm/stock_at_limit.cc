@@ -2,8 +2,6 @@
 // stock_at_limit.cc - see stock_at_limit.h.
 #include "stock_at_limit.h"
 
-#include <xen/hvm/hvm_op.h>
-
 #include <cstring>
 #include <vector>
 
@@ -18,16 +16,7 @@ bool fill_at_limit(const ProbeDevice& pc, uint64_t first, size_t fill_pages,
     // did not refuse at max_pages must not be fed the guest's memory.
     const long most = max_pages - tot_before + 64;
     std::vector<uint64_t> populated;
-    long refused = 0;
-    for (uint64_t g = first; !refused && long(populated.size()) < most; ++g) {
-        if (pc.memop(COSHARE_PROBE_MEM_TYPE, g) != HVMMEM_mmio_dm)
-            continue;       // present already
-        long rc = pc.memop(COSHARE_PROBE_MEM_POPULATE, g);
-        if (rc != 1)
-            refused = rc == 0 ? 1 : rc;
-        else
-            populated.push_back(g);
-    }
+    const long refused = populate_free(pc, first, UINT64_MAX, most, populated);
     const long tot_at_limit = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 0);
     const bool at_limit = refused && tot_at_limit == max_pages;
     out << nlohmann::json{{"phase", "at-limit"}, {"max_pages", max_pages},
@@ -56,9 +45,7 @@ bool fill_at_limit(const ProbeDevice& pc, uint64_t first, size_t fill_pages,
     }
     const long tot_filled = pc.memop(COSHARE_PROBE_MEM_RESERVATION, 0);
 
-    long given_back = 0;
-    for (uint64_t g : populated)
-        given_back += pc.memop(COSHARE_PROBE_MEM_DECREASE, g) == 1;
+    const long given_back = give_back(pc, populated);
     out << nlohmann::json{{"phase", "filled"}, {"line", lined},
                           {"tot_shared", tot_shared},
                           {"tot_filled", tot_filled},

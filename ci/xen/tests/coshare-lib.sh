@@ -25,10 +25,21 @@ enable_coshare() {  # NAME: hinting on, sharing group 1 (a COSHARE_ON_CREATE hoo
     d=$(xl domid "$1") && coshare-ctl enable "$d" && coshare-ctl group "$d" 1
 }
 
-# A guest kernel's traces (an oops, a BUG, a panic), three lines each.
+# A guest kernel's traces (an oops, a BUG, a panic, a warning or a stall
+# report with its call trace), three lines each.
+GUEST_TRACE="Oops\|BUG: \|Kernel panic\|general protection\|Call Trace"
 guest_traces() {  # NAME...
     for g in "$@"; do
-        grep -a "Oops\|BUG: \|Kernel panic\|general protection\|Call Trace" \
-            "$(guest_logfile "$g")" 2>/dev/null | head -n 3 | sed "s/^/$g: /"
+        grep -a "$GUEST_TRACE" "$(guest_logfile "$g")" 2>/dev/null |
+            head -n 3 | sed "s/^/$g: /"
+    done
+}
+
+# The guests' first trace with the lines around it, for the console log
+# (what a FAIL line cannot hold: which warning, which call chain).
+guest_trace_context() {  # NAME...
+    for g in "$@"; do
+        grep -a -m 1 -B 12 -A 40 "$GUEST_TRACE" "$(guest_logfile "$g")" \
+            2>/dev/null | sed "s/^/$g| /"
     done
 }

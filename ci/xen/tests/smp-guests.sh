@@ -61,6 +61,19 @@ traces() {  # NAME...
     xl dmesg | grep -a "coshare audit\|attempt to unshare\|FATAL\|Assertion\|Xen BUG" | head -n 3
 }
 
+# fail_traced WHAT NAME...: if the guests or Xen left a trace, print the
+# guests' first one in full, then fail with its first line (the FAIL line
+# is what CI's tail shows).
+fail_traced() {
+    local what=$1 tr
+    shift
+    tr=$(traces "$@")
+    [ -n "$tr" ] || return 0
+    echo "$tr"
+    guest_trace_context "$@"
+    fail "$what: a coshare, Xen or guest kernel trace: $(echo "$tr" | head -n 1)"
+}
+
 # A guest whose heartbeat stopped: what Xen knows of its vCPUs.
 stalled() {
     log "$1 made no progress for 120 s: Xen's view of its vCPUs follows"
@@ -100,8 +113,7 @@ round() {
         [ $((now - t0)) -lt $((ROUND_SECONDS + 900)) ] || fail "round $1: the guests did not finish"
         sleep 10
     done
-    tr=$(traces g1 g2)
-    [ -z "$tr" ] || { echo "$tr"; fail "round $1: a coshare, Xen or guest kernel trace"; }
+    fail_traced "round $1" g1 g2
     if [ -n "$gone" ]; then
         tf=$(xl dmesg | grep -a "Triple fault" | tail -n 2 | tr '\n' ' ')
         [ -n "$tf" ] || fail "round $1:$gone died without a triple fault"
@@ -239,8 +251,8 @@ hostile() {
     fa_pid=$!
     t0=$(date +%s)
     until grep -aqE "step=(hostile-rounds-done|end)" "$(guest_logfile h1)"; do
-        guest_exists h1 || { traces h1 h2; fail "the hostile guest h1 died"; }
-        guest_exists h2 || { traces h1 h2; fail "the partner h2 died"; }
+        guest_exists h1 || { fail_traced "h1 died" h1 h2; fail "the hostile guest h1 died"; }
+        guest_exists h2 || { fail_traced "h2 died" h1 h2; fail "the partner h2 died"; }
         if [ $(($(date +%s) - audited)) -ge $((AUDIT_SECONDS / 3)) ]; then
             coshare-ctl audit > /tmp/audit 2>&1 ||
                 { cat /tmp/audit; fail "audit while h1 attacks"; }
@@ -287,8 +299,7 @@ hostile() {
     p=$(probe_line h2 partner)
     log "h2: $p"
     [ "$(num intact "$p")" = 512 ] || fail "h2's pages changed under h1's attack: $p"
-    tr=$(traces h1 h2)
-    [ -z "$tr" ] || { echo "$tr"; fail "hostile phase: a coshare, Xen or guest kernel trace"; }
+    fail_traced "hostile phase" h1 h2
     guest_stop h1; guest_stop h2
     coshare-ctl audit > /dev/null || fail "audit after the hostile phase"
     sleep 3
