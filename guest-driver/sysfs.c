@@ -73,6 +73,7 @@ CS_COUNTER(need_volatile, cs->c.need_volatile);
 CS_COUNTER(not_allowed, cs->c.not_allowed);
 CS_COUNTER(cow_faults, cs->hv_cow_faults);
 CS_COUNTER(fifo_depth, cs->fifo.len);
+CS_COUNTER(fifo_orphans, cs->fifo.orphans);
 CS_COUNTER(bonus, cs->fifo.bonus);
 CS_COUNTER(reclaimed, cs->fifo.reclaimed);
 CS_COUNTER(notifications, READ_ONCE(cs->notifications));
@@ -120,6 +121,7 @@ static struct attribute *cs_counter_attrs[] = {
 	&not_allowed_attr.attr,
 	&cow_faults_attr.attr,
 	&fifo_depth_attr.attr,
+	&fifo_orphans_attr.attr,
 	&bonus_attr.attr,
 	&reclaimed_attr.attr,
 	&notifications_attr.attr,

@@ -26,7 +26,7 @@
 #define CS_REFILL_MAX_REFUSED 4096	/* refused pages held by one refill */
 
 static u64 *cs_fifo_gfns;
-static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took */
+static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took, or may hold */
 static u64 cs_nr_reclaimed;
 
 /* The pool page of the slot the next push fills, or the last pop emptied. */
@@ -67,8 +67,6 @@ static void cs_volatile_sync(void)
 			cs_nr_reclaimed++;
 		}
 	} while (n == ARRAY_SIZE(gone));
-	if (n < 0)
-		pr_err_ratelimited("hypervisor holds more volatile pages than registered\n");
 }
 
 /*
@@ -103,12 +101,18 @@ static void cs_pool_page_free(struct page *page)
  * Registers up to n fresh pages; returns how many Xen accepted and sets
  * *allocated.  Pages Xen refuses (a free page hinted earlier still maps a
  * shared frame) go to *refused, so that the next chunk gets other pages.
+ * After -EFAULT Xen may hold any of them (the ABI: results lost), so none
+ * may go back to the allocator: they join the reclaimed pages, and the
+ * next sync counts those Xen holds as orphans (rightly in number, not in
+ * their place in Xen's FIFO: harmless, as a pool page goes back to the
+ * allocator only once Xen has confirmed its vol_del).
  */
 static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 {
 	struct cs_batch *b = cs->op_batch;
 	struct page *pages[CS_REFILL_CHUNK];
 	u32 i, added = 0;
+	int rc = 0;
 
 	b->nr = 0;
 	for (i = 0; i < n; i++) {
@@ -119,13 +123,16 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 	}
 	n = i;
 	*allocated = n;
-	if (n && cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n))
-		b->nr = 0;
+	if (n)
+		rc = cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n);
 	for (i = 0; i < n; i++) {
-		if (i < b->nr && b->ents[i].result == XEN_COSHARE_RES_DONE) {
+		if (!rc && b->ents[i].result == XEN_COSHARE_RES_DONE) {
 			*cs_pool_at_tail() = pages[i];
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
+		} else if (rc == -EFAULT) {
+			list_add(&pages[i]->lru, &cs_reclaimed);
+			cs_nr_reclaimed++;
 		} else {
 			list_add(&pages[i]->lru, refused);
 		}
@@ -293,24 +300,38 @@ void cs_volatile_exit(void)
 	cancel_work_sync(&cs_refill_work);
 	unregister_shrinker(&cs->shrinker);
 	/*
-	 * Pages still registered stay with Xen's FIFO until the domain dies,
-	 * and reclaimed ones have no memory behind them: neither may go back
-	 * to the allocator.  Unregister what Xen lets go of, keep the rest.
+	 * Pages still registered stay with Xen's FIFO until the domain dies
+	 * (the next load counts them as orphans), and reclaimed ones have no
+	 * memory behind them: neither may go back to the allocator.
+	 * Unregister what Xen lets go of, newest first, a batch at a time;
+	 * keep the rest.
 	 */
+	cs->fifo.bonus = 0;		/* every page of ours may go */
 	while (cs->fifo.len) {
-		xen_coshare_entry_t ent = { 0 };
+		struct cs_batch *b = cs->op_batch;
+		u32 i, kept = 0;
 		u64 gfn;
+		int rc;
 
-		cs->fifo.bonus = 0;
-		cs_vfifo_pop_newest(&cs->fifo, &gfn);
-		ent.gfn = gfn;
-		if (cs_hyp_batch(XENMEM_sharing_op_coshare_vol_del, 0, &ent, 1) ||
-		    ent.result != XEN_COSHARE_RES_DONE) {
-			pr_warn("%u volatile pages stay with the hypervisor\n",
-				cs->fifo.len + 1);
+		b->nr = 0;
+		while (b->nr < XEN_COSHARE_BATCH_MAX &&
+		       !cs_vfifo_pop_newest(&cs->fifo, &gfn))
+			cs_batch_add(b, gfn, XEN_COSHARE_BATCH_MAX);
+		rc = cs_hyp_batch(XENMEM_sharing_op_coshare_vol_del, 0, b->ents,
+				  b->nr);
+		/* The i-th popped sat nr - 1 - i slots above the new tail. */
+		for (i = 0; i < b->nr; i++) {
+			if (rc || b->ents[i].result != XEN_COSHARE_RES_DONE)
+				kept++;
+			else
+				cs_pool_page_free(cs->pool[cs_vfifo_slot(&cs->fifo,
+						  cs->fifo.len + b->nr - 1 - i)]);
+		}
+		if (kept) {
+			pr_info("%u volatile pages stay with the hypervisor (the bonus needs them)\n",
+				cs->fifo.len + kept);
 			break;
 		}
-		cs_pool_page_free(*cs_pool_at_tail());
 	}
 	if (cs_nr_reclaimed)
 		pr_warn("%llu reclaimed pages stay out of use\n", cs_nr_reclaimed);

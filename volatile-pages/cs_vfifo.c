@@ -22,17 +22,19 @@ u64 cs_vfifo_floor(const struct cs_vfifo *f)
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
 {
 	u64 target = cs_vfifo_floor(f) + slack + f->deficit;
+	u64 depth = cs_vfifo_depth(f);
 
-	if (target > f->cap)
-		target = f->cap;
-	return target > f->len ? (u32)(target - f->len) : 0;
+	if (target > depth + (f->cap - f->len))
+		target = depth + (f->cap - f->len);
+	return target > depth ? (u32)(target - depth) : 0;
 }
 
 u32 cs_vfifo_shrinkable(const struct cs_vfifo *f)
 {
-	u64 floor = cs_vfifo_floor(f);
+	u64 floor = cs_vfifo_floor(f), depth = cs_vfifo_depth(f);
+	u64 spare = depth > floor ? depth - floor : 0;
 
-	return f->len > floor ? (u32)(f->len - floor) : 0;
+	return spare < f->len ? (u32)spare : f->len;
 }
 
 int cs_vfifo_push(struct cs_vfifo *f, u64 gfn)
@@ -58,8 +60,12 @@ int cs_vfifo_sync(struct cs_vfifo *f, u64 hv_depth, u64 hv_bonus,
 {
 	u32 gone, i;
 
-	if (hv_depth > f->len)
-		return -EIO;
+	f->bonus = hv_bonus;
+	if (hv_depth >= f->len) {
+		f->orphans = hv_depth - f->len;
+		return 0;
+	}
+	f->orphans = 0;
 	gone = (u32)(f->len - hv_depth);
 	if (gone > max)
 		gone = max;
@@ -69,6 +75,5 @@ int cs_vfifo_sync(struct cs_vfifo *f, u64 hv_depth, u64 hv_bonus,
 		f->len--;
 	}
 	f->reclaimed += gone;
-	f->bonus = hv_bonus;
 	return (int)gone;
 }

@@ -87,8 +87,32 @@ TEST_F(VolatileFifo, SyncNamesExactlyTheReclaimedPages)
     EXPECT_EQ(f.bonus, 4u);
     EXPECT_EQ(f.reclaimed, 3u);
     cs_vfifo_push(&f, 9);   // wraps around the ring
-    EXPECT_EQ(cs_vfifo_sync(&f, 7, 4, out.data(), 8), -EIO);
-    EXPECT_EQ(cs_vfifo_sync(&f, 6, 4, out.data(), 8), 0);
+    // More than we registered: one orphan, ahead of ours (cs_vfifo.h).
+    EXPECT_EQ(cs_vfifo_sync(&f, 7, 4, out.data(), 8), 0);
+    EXPECT_EQ(f.orphans, 1u);
+    EXPECT_EQ(cs_vfifo_depth(&f), 7u);
+    EXPECT_EQ(cs_vfifo_sync(&f, 6, 4, out.data(), 8), 0);   // reclaimed
+    EXPECT_EQ(f.orphans, 0u);
+    EXPECT_EQ(f.len, 6u);
+    EXPECT_EQ(f.reclaimed, 3u);
+}
+
+// Orphans count towards the floor and the refill target but can never be
+// given back by the shrinker (their gfns are not known).
+TEST_F(VolatileFifo, OrphansCoverTheFloorButAreNeverShrunk)
+{
+    std::vector<uint64_t> out(8);
+    f.bonus = 10;
+    ASSERT_EQ(cs_vfifo_sync(&f, 8, 10, out.data(), 8), 0);
+    EXPECT_EQ(f.orphans, 8u);
+    EXPECT_EQ(cs_vfifo_want(&f, 5), 7u);
+    for (uint64_t g = 0; g < 7; ++g)
+        ASSERT_EQ(cs_vfifo_push(&f, g), 0);
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 5u);
+    f.bonus = 0;                // all of ours may go, no orphan
+    EXPECT_EQ(cs_vfifo_shrinkable(&f), 7u);
+    f.bonus = 1000;             // capped by our storage, not the orphans
+    EXPECT_EQ(cs_vfifo_want(&f, 0), 64u - 7u);
 }
 
 // cs_vfifo_slot() names where each page's gfn sits, oldest first, across
@@ -113,18 +137,24 @@ TEST_F(VolatileFifo, SlotsFollowTheRingAcrossItsWrap)
     EXPECT_EQ(store[cs_vfifo_slot(&f, f.len)], 6u);
 }
 
+// Guests 1 and 2 of 64 pages, enabled under repayment in group 1, with
+// the same random content at gfns [0, pages).
+void add_two_repaying_guests(coshare::sim::Host& h, uint64_t pages)
+{
+    for (uint16_t d = 1; d <= 2; ++d) {
+        h.add_guest(d, 64);
+        ASSERT_EQ(h.enable(d, 1, true), 0);
+        for (uint64_t gfn = 0; gfn < pages; ++gfn)
+            h.fill(d, gfn, coshare::sim::random_page(gfn));
+    }
+}
+
 // The guest's FIFO and the engine's agree on which pages a CoW storm
 // reclaimed: the guest learns them from the depth the engine reports.
 TEST_F(VolatileFifo, AgreesWithTheEngineAfterReclaim)
 {
-    using coshare::sim::Host;
-    Host h(3 * 64 + 8);
-    for (uint16_t d = 1; d <= 2; ++d) {
-        h.add_guest(d, 64);
-        ASSERT_EQ(h.enable(d, 1, true), 0);
-        for (uint64_t gfn = 0; gfn < 32; ++gfn)
-            h.fill(d, gfn, coshare::sim::random_page(gfn));
-    }
+    coshare::sim::Host h(3 * 64 + 8);
+    add_two_repaying_guests(h, 32);
     std::vector<uint64_t> out(64);
     std::vector<uint64_t> vols;
     for (uint64_t gfn = 40; gfn < 64; ++gfn)
@@ -149,6 +179,77 @@ TEST_F(VolatileFifo, AgreesWithTheEngineAfterReclaim)
         EXPECT_EQ(h.p2m(2, out[i]).type, CS_P2M_OTHER) << out[i];
     EXPECT_EQ(h.p2m(2, f.gfns[f.head]).type, CS_P2M_RAM);
     EXPECT_GE(f.len, f.bonus);
+    EXPECT_EQ(h.audit(), 0u);
+}
+
+// The module unloads while its guest shares: Xen lets go of the volatile
+// pages the bonus does not need, keeps the rest.  The next load sees them
+// as orphans: it registers only what the floor still lacks (not the whole
+// bonus again, which would take that much more of the guest's memory on
+// every reload), and when copy-on-write faults reclaim, it knows the
+// orphans went first and its own pages are still there.
+TEST_F(VolatileFifo, AReloadCountsWhatTheLastLoadLeftRegistered)
+{
+    coshare::sim::Host h(3 * 64 + 8);
+    add_two_repaying_guests(h, 16);
+    auto register_pages = [&](cs_vfifo& fifo, std::vector<uint64_t> gfns) {
+        auto r = h.vol_add(2, gfns);
+        for (size_t i = 0; i < r.size(); ++i) {
+            ASSERT_EQ(r[i].result, XEN_COSHARE_RES_DONE) << gfns[i];
+            ASSERT_EQ(cs_vfifo_push(&fifo, gfns[i]), 0);
+        }
+    };
+    // First load: 24 volatile pages, then 16 pages shared with guest 1.
+    std::vector<uint64_t> first;
+    for (uint64_t gfn = 40; gfn < 64; ++gfn)
+        first.push_back(gfn);
+    register_pages(f, first);
+    std::vector<uint64_t> text;
+    for (uint64_t gfn = 0; gfn < 16; ++gfn)
+        text.push_back(gfn);
+    h.hint(1, XEN_COSHARE_CLASS_PROCESS_TEXT, text);
+    h.hint(2, XEN_COSHARE_CLASS_PROCESS_TEXT, text);
+    const uint64_t bonus = h.stats(2).bonus;
+    ASSERT_EQ(bonus, 16u);
+
+    // Unload (cs_volatile_exit): newest first, until Xen refuses.
+    std::vector<uint64_t> out(64);
+    ASSERT_EQ(cs_vfifo_sync(&f, h.stats(2).fifo_depth, bonus, out.data(), 64), 0);
+    f.bonus = 0;
+    uint64_t gfn = 0;
+    while (cs_vfifo_pop_newest(&f, &gfn) == 0) {
+        std::vector<xen_coshare_entry_t> e(1);
+        e[0].gfn = gfn;
+        ASSERT_EQ(h.batch(2, XENMEM_sharing_op_coshare_vol_del, 0, e), 0);
+        if (e[0].result != XEN_COSHARE_RES_DONE)
+            break;
+    }
+    ASSERT_EQ(h.stats(2).fifo_depth, bonus);    // what the bonus needs stays
+
+    // Reload: a fresh pool that knows no gfn.
+    std::vector<uint64_t> store2(64);
+    cs_vfifo g{};
+    cs_vfifo_init(&g, store2.data(), 64);
+    auto s = h.stats(2);
+    ASSERT_EQ(cs_vfifo_sync(&g, s.fifo_depth, s.bonus, out.data(), 64), 0);
+    EXPECT_EQ(g.orphans, bonus);
+    EXPECT_EQ(cs_vfifo_want(&g, 4), 4u);        // the slack, not the bonus
+    register_pages(g, {20, 21, 22, 23});
+    ASSERT_EQ(g.len, 4u);
+
+    // A storm on a full host: 16 faults, paid by the 16 orphans.
+    h.hog(h.free_frames());
+    const std::byte x{1};
+    for (uint64_t w = 0; w < 16; ++w)
+        ASSERT_EQ(h.write(2, w, 0, {&x, 1}), 0);
+    s = h.stats(2);
+    EXPECT_EQ(s.fifo_depth, 4u);
+    ASSERT_EQ(cs_vfifo_sync(&g, s.fifo_depth, s.bonus, out.data(), 64), 0);
+    EXPECT_EQ(g.orphans, 0u);
+    EXPECT_EQ(g.len, 4u);
+    for (uint64_t v = 20; v < 24; ++v)
+        EXPECT_EQ(h.p2m(2, v).type, CS_P2M_RAM) << v;
+    h.unhog();
     EXPECT_EQ(h.audit(), 0u);
 }
 

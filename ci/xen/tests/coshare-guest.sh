@@ -5,13 +5,56 @@
 # a known pattern and keeps it; g2 hints the same pattern (so it must share
 # with g1), writes every page (copy-on-write; dom0 makes reclaim pay for it)
 # and then acts as a hostile guest; g3 does the same writes once the host
-# has no free memory left (dom0 types a line when it is so); l1 and l2
-# (below) test stock sharing at a domain's limit.  Every result goes to the
+# has no free memory left (dom0 types a line when it is so); r1 unloads
+# and loads coshare.ko again and again (reload_cycles); l1 and l2 (below)
+# test stock sharing at a domain's limit.  Every result goes to the
 # console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
 
 insmod /coshare/coshare_probe.ko || say "step=probe-module error=insmod"
+
+# reload_cycles N: unloads coshare.ko and loads it again N times while the
+# guest shares.  Checksummed data in RAM (two files alike, so their pages
+# share with each other, and one of random bytes) must read back after
+# every step; each cycle also rewrites a chunk of both alike files.  A
+# line per cycle says what the new load sees: its pool (fifo_depth), what
+# the last load left registered (fifo_orphans), the bonus and the memory
+# left available.
+reload_cycles() {
+    local n=$1 i=0 d=/tmp/reload usum t
+    mkdir -p $d
+    yes coshare-reload | head -c 4194304 > $d/a && cp $d/a $d/b &&
+        head -c 2097152 /dev/urandom > $d/u || { say "step=reload-done error=setup"; return; }
+    usum=$(sha256sum < $d/u)
+    say "step=reload-start cycles=$n"
+    intact() { cmp -s $d/a $d/b && [ "$(sha256sum < $d/u)" = "$usum" ]; }
+    say "step=reload i=0 avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+    while [ $i -lt "$n" ]; do
+        i=$((i + 1))
+        rmmod coshare || { say "step=reload-done i=$i error=rmmod"; return; }
+        intact || { say "step=reload-done i=$i error=data-after-rmmod"; return; }
+        head -c 65536 /dev/urandom > $d/chunk
+        for f in a b; do
+            dd if=$d/chunk of=$d/$f bs=64k seek=$((i * 7 % 64)) conv=notrunc 2>/dev/null
+        done
+        insmod /coshare/coshare.ko || { say "step=reload-done i=$i error=insmod"; return; }
+        echo 10 > $S/sleep_millisecs; echo 1 > $S/run
+        # The scanner's first round ends with the pool's first sync and
+        # refill, in one hold of the module's lock: the bonus reads
+        # non-zero from then on.
+        t=0
+        while [ "$(cat $S/bonus)" = 0 ] && [ $t -lt 240 ]; do
+            sleep 0.5; t=$((t + 1))
+        done
+        intact || { say "step=reload-done i=$i error=data-after-insmod"; return; }
+        say "step=reload i=$i full_scans=$(cat $S/full_scans)" \
+            "fifo_depth=$(cat $S/fifo_depth) fifo_orphans=$(cat $S/fifo_orphans)" \
+            "bonus=$(cat $S/bonus) hypercall_errors=$(cat $S/hypercall_errors)" \
+            "avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+    done
+    say "step=reload-done cycles=$i"
+}
 
 # l1 and l2 (stock copy-on-write at a domain's limit) run no coshare.ko:
 # dom0 shares their pages with Xen's stock ops.  l1 populates gfns above
@@ -73,6 +116,10 @@ g1|g1*)
         [ "$kb" = "$last" ] || say "step=balloon current_kb=$kb MiB"
         last=$kb; sleep 1
     done) &
+    ;;
+r1)
+    # coshare-smoke 3c: coshare.reloads=N reloads while r1 shares.
+    reload_cycles "$(sed -n 's/.*coshare\.reloads=\([0-9]*\).*/\1/p' /proc/cmdline)"
     ;;
 g3|g3*)
     # Shares the pattern with g1 and waits for dom0's line, typed once the

@@ -13,11 +13,14 @@
 #     it gives back drop their mappings, and take no frame to do so;
 #     Then dom0 allows g1 zero pages only (coshare-ctl classes), and again
 #     every class: its kernel text stops being hinted, then starts again;
+#     Then r1, under repayment, unloads and loads coshare.ko RELOADS times
+#     while it shares: its data intact, no memory lost to the pool;
 #  4. stats and audit, a heavily shared guest destroyed and timed, audit
 #     again, and every frame accounted for at the end.
 . /coshare/lib.sh
 . /coshare/coshare-lib.sh
 pin_guests
+RELOADS=${COSHARE_RELOADS:-20}
 
 xl dmesg | grep -q "coshare: guest-hinted page sharing" ||
     fail "the hypervisor has no coshare (xl dmesg)"
@@ -39,9 +42,10 @@ xl pause s1 && xl pause s2 || fail "xl pause"     # range sharing requires it
 t0=$(ms)
 xen-memshare range "$d1" "$d2" 0x6000 0x7fef > /tmp/range 2>&1 || { cat /tmp/range; fail "xen-memshare range"; }
 t1=$(ms)
-xen-memshare info | tee /tmp/info
-# (xen-memshare 4.17 prints the freed-pages count as "used".)
-shared=$(sed -n 's/^used = //p' /tmp/info)
+# What stock sharing saves, in pages (xen-memshare 4.17 prints the
+# freed-pages count as "used").
+stock_saved() { xen-memshare info | tee /tmp/info | sed -n 's/^used = //p'; }
+shared=$(stock_saved)
 stock_ms=$((t1 - t0))
 log "stock range share of 8176 gfns s1->s2: $stock_ms ms, info: $(tr '\n' ' ' < /tmp/info)"
 [ "${shared:-0}" -gt 1000 ] || fail "stock sharing shared only '${shared}' pages"
@@ -70,7 +74,7 @@ xl pause l1 && xl pause l2 || fail "xl pause l1 l2"
 s=$(coshare-stockshare "$d1" "$d2" --first 0x6000 --count 8176 2>&1)
 log "stock sharing of l1's and l2's equal pages: $s"
 [ "$(num shared "$s")" -gt 1000 ] 2>/dev/null || fail "stock sharing shared too little: $s"
-cow0=$(xen-memshare info | sed -n 's/^used = //p')
+cow0=$(stock_saved)
 xl unpause l1 && xl unpause l2 || fail "xl unpause l1 l2"
 unshare_failed() { xl dmesg | grep -a "attempt to unshare" | tail -n 1; }
 guest_type_line l1 fill || {
@@ -80,7 +84,7 @@ guest_wait_line l1 "step=end" 600 || {
     guest_alive l1 || fail "l1 died writing its shared pages at its limit: $(unshare_failed)"
     fail "l1 did not write its memory"; }
 f=$(probe_line l1 filled)
-cow1=$(xen-memshare info | sed -n 's/^used = //p')
+cow1=$(stock_saved)
 log "l1 after its writes: $f; pages saved by stock sharing: $cow0 before, $cow1 after"
 guest_alive l1 || fail "l1 died writing its shared pages at its limit: $(unshare_failed)"
 [ "$(num intact "$f")" = "$(num pages "$f")" ] && [ "$(num pages "$f")" -gt 0 ] ||
@@ -206,6 +210,57 @@ log "g1's kernel text pages hinted: $k0, then $k1 after 12 s with zero pages onl
 [ "$k2" -gt "$k1" ] || fail "g1 did not hint kernel text again once allowed ($k1, then $k2)"
 guest_alive g1 || fail "g1 died under the class policy"
 
+# ---- 3c. unload and load coshare.ko while the guest shares -------------
+# r1 is under repayment (REPAY): Xen keeps at least its bonus in volatile
+# pages, so an unload can unregister only the pool's pages beyond that.
+# The next load finds Xen holding more of its pages than it registered:
+# it must count the rest as orphans, ahead of its own pages, and learn its
+# bonus (the old rule refused such a sync, so a reloaded module never
+# learned its bonus or its reclaims, and registered the whole floor again
+# once it did).  r1's data reads back after every step (coshare-guest.sh),
+# and dom0 audits meanwhile.
+enable_repay() {  # NAME: as enable_coshare, with repayment on
+    d=$(xl domid "$1") && coshare-ctl enable "$d" --repay > /dev/null &&
+        coshare-ctl group "$d" 1
+}
+COSHARE_ON_CREATE=enable_repay
+guest_start r1 256 coshare.run=/coshare/guest.sh coshare.reloads=$RELOADS
+COSHARE_ON_CREATE=enable_coshare
+reload_line() { probe_line r1 "reload i=$1"; }
+guest_wait_line r1 "step=reload i=0 " 600 || fail "r1 did not start its reloads"
+t0=$(date +%s) i=0 orphans_min=
+avail0=$(num avail_kb "$(reload_line 0)")
+log "r1 before its reloads: $avail0 kB available; $(probe_line r1 counters)"
+until [ "$i" -ge "$RELOADS" ]; do
+    l=$(reload_line $((i + 1)))
+    if [ -z "$l" ]; then
+        rd=$(probe_line r1 reload-done)
+        [ -z "$rd" ] || fail "r1's reloads stopped: $rd"
+        guest_alive r1 || fail "r1 died reloading coshare.ko"
+        [ $(($(date +%s) - t0)) -lt 1200 ] || fail "r1's reloads did not finish"
+        coshare-ctl audit > /tmp/audit 2>&1 ||
+            { cat /tmp/audit; fail "audit while r1 reloads coshare.ko"; }
+        sleep 3
+        continue
+    fi
+    i=$((i + 1))
+    log "r1, load $i: $l"
+    [ "$(num hypercall_errors "$l")" = 0 ] || fail "reload $i: hypercall errors: $l"
+    [ "$(num bonus "$l")" -gt 0 ] || fail "reload $i: the load did not learn its bonus: $l"
+    o=$(num fifo_orphans "$l")
+    [ "${o:-0}" -gt 0 ] || fail "reload $i: the load before left no volatile page with Xen: $l"
+    [ -n "$orphans_min" ] && [ "$orphans_min" -le "$o" ] || orphans_min=$o
+done
+guest_wait_line r1 "step=reload-done" 60 || fail "r1 did not end its reloads"
+rd=$(probe_line r1 reload-done)
+[ "$(num cycles "$rd")" = "$RELOADS" ] || fail "r1's reloads stopped: $rd"
+last=$(reload_line "$RELOADS")
+coshare-ctl audit || fail "audit after r1's reloads"
+guest_stop r1 || fail "xl destroy r1"
+coshare-ctl audit || fail "audit after destroying r1"
+log "r1 reloaded coshare.ko $RELOADS times, its data intact: $avail0 kB available before, $(num avail_kb "$last") after; the last load found $(num fifo_orphans "$last") pages its predecessor left with Xen (at least $orphans_min each time)"
+reload_json="{\"scenario\":\"module-reload\",\"cycles\":$RELOADS,\"avail_kb_before\":$avail0,\"avail_kb_after\":$(num avail_kb "$last"),\"orphans_min\":$orphans_min,\"bonus_after\":$(num bonus "$last")}"
+
 # ---- 4. destroy the heavily shared guest -------------------------------
 m2=$(ctl_num "$d2" mappings)
 t0=$(ms)
@@ -225,6 +280,7 @@ frames_end=$(global_num frames "$end") mappings_end=$(global_num mappings "$end"
 log "final: $(tr -d ' \n' < /tmp/stats-end.json)"
 echo "COSHARE-JSON: {\"scenario\":\"destroy-while-shared\",\"mappings\":$m2,\"destroy_ms\":$destroy_ms,\"frames_left\":$frames_end,\"mappings_left\":$mappings_end}"
 echo "COSHARE-JSON: $limit_json"
+echo "COSHARE-JSON: $reload_json"
 echo "COSHARE-JSON: {\"scenario\":\"stock-range-share\",\"gfns\":8176,\"shared\":$shared,\"ms\":$stock_ms}"
 echo "COSHARE-JSON: {\"scenario\":\"class-policy\",\"text_hinted_before\":$k0,\"text_hinted_zero_only\":$k1,\"text_hinted_all_again\":$k2}"
 echo "COSHARE-JSON: {\"scenario\":\"balloon-out\",\"mib\":32,\"mappings_dropped\":$((m0 - m1)),\"unshares\":$unshared}"

@@ -118,10 +118,14 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * sharing group, or a hint of a class dom0 does not allow this domain
  * (XENMEM_sharing_op_coshare_classes), -EXDEV (hint, vol_add) dom0 has
  * given the domain passthrough devices or alternate p2m views since it
- * enabled it, -ESRCH dying domain; on any of these no entry ran.  .done counts processed entries.  Xen runs a batch a
- * few entries per engine-lock hold; one that began runs to its end, even
- * if dom0 disables the domain meanwhile (only a domain that dies during
- * its own batch, which Xen does not let happen, would stop it early).
+ * enabled it, -ESRCH dying domain; on any of these no entry ran.
+ * -EFAULT: the entries could not be read (none ran) or their results not
+ * written back (all may have run): the caller must treat each entry's
+ * outcome as unknown (a vol_add page may be registered).  .done counts
+ * processed entries.  Xen runs a batch a few entries per engine-lock hold;
+ * one that began runs to its end, even if dom0 disables the domain
+ * meanwhile (only a domain that dies during its own batch, which Xen does
+ * not let happen, would stop it early).
  */
 struct xen_coshare_batch {
     uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
