@@ -76,7 +76,8 @@ fail_traced() {
 
 # A guest whose heartbeat stopped: what Xen knows of its vCPUs.
 stalled() {
-    log "$1 made no progress for 120 s: Xen's view of its vCPUs follows"
+    log "$1 made no progress for 120 s: its console's last lines, then Xen's view of its vCPUs"
+    grep -av "step=alive" "$(guest_logfile "$1")" | tail -n 40 | sed "s/^/$1| /"
     xl vcpu-list
     xl debug-keys q
     xl dmesg | tail -n 60
