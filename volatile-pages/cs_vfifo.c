@@ -22,10 +22,10 @@ u64 cs_vfifo_floor(const struct cs_vfifo *f)
 u32 cs_vfifo_want(const struct cs_vfifo *f, u64 slack)
 {
 	u64 target = cs_vfifo_floor(f) + slack + f->deficit;
-	u64 depth = cs_vfifo_depth(f);
+	u64 depth = cs_vfifo_depth(f), most = depth + (f->cap - f->len);
 
-	if (target > depth + (f->cap - f->len))
-		target = depth + (f->cap - f->len);
+	if (target > most)
+		target = most;
 	return target > depth ? (u32)(target - depth) : 0;
 }
 
