@@ -4,6 +4,15 @@
  * violation: refcounts against the rmap, rmap against the gfn map and the
  * p2m, the content index against the frames and their contents, sharing
  * only within a group, the repayment ledger, and the totals.
+ *
+ * Two passes.  The costly checks are each of one record: a frame's content
+ * hashed and compared with its index neighbours, each of its mappings' p2m
+ * entries, each volatile page's.  cs_audit() makes them a few records per
+ * hold of the engine lock (CS_AUDIT_HOLD), so a whole audit never stalls
+ * the ops of every guest (each hold sees a state between two ops, so what
+ * it checks holds then).  The totals pass counts rings, FIFOs and gfn
+ * tables against the counters, which only one state can satisfy: it runs
+ * in one hold, and reads no content and no p2m.
  */
 #include "cs_internal.h"
 
@@ -70,6 +79,78 @@ static void cs_audit_content(struct cs_audit_ctx *c, uint32_t fid)
     cs_env_frame_unmap(e->env, va);
 }
 
+/* Units of work (frames, mappings, volatile pages) per hold of cs_audit. */
+#define CS_AUDIT_HOLD 256
+
+/*
+ * The costly checks of frame fid, if live: its tag, its content, and what
+ * each of its mappings' p2m entries maps.  A broken ring is the totals
+ * pass's to report: this walk only stops at it.  Returns the units done.
+ */
+static unsigned int cs_audit_frame_deep(struct cs_audit_ctx *c, uint32_t fid)
+{
+    struct cs_engine *e = c->e;
+    const struct cs_frame *f = cs_frame(e, fid);
+    cs_mfn_t mfn = cs_frame_mfn(f);
+    uint32_t mid = f->rmap, n = 0;
+
+    if ( !f->refs )
+        return 1;
+    if ( cs_env_frame_tag(e->env, mfn) != fid )
+        cs_bad(c, "frame %u: mfn %#llx tagged %u", fid,
+               (unsigned long long)mfn, cs_env_frame_tag(e->env, mfn));
+    cs_audit_content(c, fid);
+
+    while ( mid != CS_NIL && mid < e->maps.next_new &&
+            cs_map(e, mid)->dom != CS_MAP_FREE && n++ < f->refs )
+    {
+        const struct cs_mapping *m = cs_map(e, mid);
+        const struct cs_domain *d = cs_dom_of_slot(e, m->dom);
+        cs_mfn_t pm;
+
+        if ( d && (cs_env_p2m_query(e->env, d->domid, m->gfn, &pm) !=
+                   CS_P2M_SHARED || pm != mfn) )
+            cs_bad(c, "frame %u: p2m of d%u gfn %#x is not the frame", fid,
+                   d->domid, m->gfn);
+        if ( (mid = m->rnext) == f->rmap )
+            break;
+    }
+    return 1 + n;
+}
+
+/* The costly check of volatile page vid, if live: no shared frame mapped. */
+static unsigned int cs_audit_vol_deep(struct cs_audit_ctx *c, uint32_t vid)
+{
+    struct cs_engine *e = c->e;
+    const struct cs_volatile *v = cs_vol(e, vid);
+    const struct cs_domain *d = cs_dom_of_slot(e, v->dom);
+    cs_mfn_t mfn;
+
+    if ( v->dom != CS_MAP_FREE && d &&
+         cs_env_p2m_query(e->env, d->domid, v->gfn, &mfn) == CS_P2M_SHARED )
+        cs_bad(c, "d%u: volatile gfn %#x maps a shared frame", d->domid,
+               v->gfn);
+    return 1;
+}
+
+/*
+ * The costly checks of frames [*fid, frames.next_new) and then of volatile
+ * pages [*vid, vols.next_new), until budget units are done; true when all
+ * are.
+ */
+static bool cs_audit_deep(struct cs_audit_ctx *c, uint32_t *fid,
+                          uint32_t *vid, unsigned long budget)
+{
+    struct cs_engine *e = c->e;
+    unsigned long done = 0;
+
+    for ( ; *fid < e->frames.next_new && done < budget; (*fid)++ )
+        done += cs_audit_frame_deep(c, *fid);
+    for ( ; *vid < e->vols.next_new && done < budget; (*vid)++ )
+        done += cs_audit_vol_deep(c, *vid);
+    return *fid >= e->frames.next_new && *vid >= e->vols.next_new;
+}
+
 /* Walks one frame's rmap; returns the mappings found. */
 static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
                                uint64_t *owned, uint64_t *bonus,
@@ -77,16 +158,11 @@ static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
 {
     struct cs_engine *e = c->e;
     const struct cs_frame *f = cs_frame(e, fid);
-    cs_mfn_t mfn = cs_frame_mfn(f);
     uint64_t n = 0;
     uint32_t mid = f->rmap;
 
-    if ( cs_env_frame_tag(e->env, mfn) != fid )
-        cs_bad(c, "frame %u: mfn %#llx tagged %u", fid,
-               (unsigned long long)mfn, cs_env_frame_tag(e->env, mfn));
     if ( !cs_index_has(e, fid) )
         cs_bad(c, "frame %u: missing from the content index", fid);
-    cs_audit_content(c, fid);
 
     if ( mid == CS_NIL )
     {
@@ -96,7 +172,6 @@ static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
     do {
         const struct cs_mapping *m;
         const struct cs_domain *d;
-        cs_mfn_t pm;
 
         if ( mid == CS_NIL || mid >= e->maps.next_new ||
              cs_map(e, mid)->dom == CS_MAP_FREE )
@@ -124,10 +199,6 @@ static uint64_t cs_audit_frame(struct cs_audit_ctx *c, uint32_t fid,
         if ( cs_mapping_find(e, m->dom, m->gfn) != mid )
             cs_bad(c, "frame %u: d%u gfn %#x not in the gfn table", fid,
                    d->domid, m->gfn);
-        if ( cs_env_p2m_query(e->env, d->domid, m->gfn, &pm) !=
-             CS_P2M_SHARED || pm != mfn )
-            cs_bad(c, "frame %u: p2m of d%u gfn %#x is not the frame", fid,
-                   d->domid, m->gfn);
     } while ( (mid = cs_map(e, mid)->rnext) != f->rmap && n <= f->refs );
 
     if ( n != f->refs )
@@ -141,7 +212,6 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
     struct cs_engine *e = c->e;
     uint64_t n = 0;
     uint32_t vid;
-    cs_mfn_t mfn;
 
     for ( vid = d->fifo_head; vid != CS_NIL && n <= d->fifo_len;
           vid = cs_vol(e, vid)->dnext, n++ )
@@ -160,10 +230,6 @@ static void cs_audit_fifo(struct cs_audit_ctx *c, const struct cs_domain *d)
         if ( cs_mapping_find(e, d->slot, v->gfn) != CS_NIL )
             cs_bad(c, "d%u: volatile gfn %#x is also shared", d->domid,
                    v->gfn);
-        if ( cs_env_p2m_query(e->env, d->domid, v->gfn, &mfn) ==
-             CS_P2M_SHARED )
-            cs_bad(c, "d%u: volatile gfn %#x maps a shared frame",
-                   d->domid, v->gfn);
     }
     if ( n != d->fifo_len )
         cs_bad(c, "d%u: FIFO holds %llu, length says %llu", d->domid,
@@ -311,11 +377,11 @@ void cs_audit_gfn(struct cs_engine *e, const struct cs_domain *d,
                   steps + 1, fid, f->refs);
 }
 
-unsigned int cs_audit_locked(struct cs_engine *e,
-                             struct xen_coshare_audit *res,
-                             cs_audit_report_t *report, void *arg)
+/* The totals pass, and the results; the count of violations found. */
+static unsigned int cs_audit_totals(struct cs_audit_ctx *c,
+                                    struct xen_coshare_audit *res)
 {
-    struct cs_audit_ctx c = { .e = e, .report = report, .arg = arg };
+    struct cs_engine *e = c->e;
     uint64_t *owned, *bonus, *maps;
     uint64_t frames = 0, mappings = 0, saved = 0, vols = 0;
     uint64_t gt_maps = 0, gt_vols = 0;
@@ -325,14 +391,14 @@ unsigned int cs_audit_locked(struct cs_engine *e,
     owned = cs_env_alloc(e->env, 3 * sz);
     if ( !owned )
     {
-        cs_bad(&c, "audit: no memory for its counters");
+        cs_bad(c, "audit: no memory for its counters");
         goto out;
     }
     bonus = owned + CS_MAX_DOMAINS;
     maps = bonus + CS_MAX_DOMAINS;
 
     if ( e->op_audit_errors )
-        cs_bad(&c, "after ops: %u violations, the first: %s",
+        cs_bad(c, "after ops: %u violations, the first: %s",
                e->op_audit_errors, e->op_audit_first);
 
     for ( fid = 1; fid < e->frames.next_new; fid++ )
@@ -342,21 +408,21 @@ unsigned int cs_audit_locked(struct cs_engine *e,
         if ( !f->refs )
             continue;
         frames++;
-        mappings += cs_audit_frame(&c, fid, owned, bonus, maps);
+        mappings += cs_audit_frame(c, fid, owned, bonus, maps);
         saved += f->refs - 1;
     }
 
     if ( frames != e->frames.live )
-        cs_bad(&c, "frames: %llu live, slab says %u",
+        cs_bad(c, "frames: %llu live, slab says %u",
                (unsigned long long)frames, e->frames.live);
     if ( e->index.count != e->frames.live )
-        cs_bad(&c, "index holds %u frames, slab %u", e->index.count,
+        cs_bad(c, "index holds %u frames, slab %u", e->index.count,
                e->frames.live);
     if ( mappings != e->maps.live )
-        cs_bad(&c, "mappings: %llu in rmaps, %u live",
+        cs_bad(c, "mappings: %llu in rmaps, %u live",
                (unsigned long long)mappings, e->maps.live);
     if ( saved != e->saved )
-        cs_bad(&c, "saved: rmaps give %llu, counter %llu",
+        cs_bad(c, "saved: rmaps give %llu, counter %llu",
                (unsigned long long)saved, (unsigned long long)e->saved);
 
     for ( slot = 0; slot < CS_MAX_DOMAINS; slot++ )
@@ -366,15 +432,15 @@ unsigned int cs_audit_locked(struct cs_engine *e,
         if ( !d )
         {
             if ( maps[slot] )
-                cs_bad(&c, "slot %u: %llu mappings of no domain", slot,
+                cs_bad(c, "slot %u: %llu mappings of no domain", slot,
                        (unsigned long long)maps[slot]);
             continue;
         }
         if ( d->slot != slot || cs_domain_get(e, d->domid) != d )
-            cs_bad(&c, "d%u: slot tables disagree", d->domid);
+            cs_bad(c, "d%u: slot tables disagree", d->domid);
         if ( d->owned != owned[slot] || d->bonus != bonus[slot] ||
              d->mappings != maps[slot] )
-            cs_bad(&c, "d%u: owned/bonus/mappings %llu/%llu/%llu, rmaps "
+            cs_bad(c, "d%u: owned/bonus/mappings %llu/%llu/%llu, rmaps "
                    "give %llu/%llu/%llu", d->domid,
                    (unsigned long long)d->owned,
                    (unsigned long long)d->bonus,
@@ -382,16 +448,16 @@ unsigned int cs_audit_locked(struct cs_engine *e,
                    (unsigned long long)owned[slot],
                    (unsigned long long)bonus[slot],
                    (unsigned long long)maps[slot]);
-        cs_audit_fifo(&c, d);
+        cs_audit_fifo(c, d);
         vols += d->fifo_len;
-        cs_audit_gt(&c, d, &gt_maps, &gt_vols);
+        cs_audit_gt(c, d, &gt_maps, &gt_vols);
     }
 
     if ( vols != e->vols.live )
-        cs_bad(&c, "volatile: %llu in the domains' FIFOs, %u live",
+        cs_bad(c, "volatile: %llu in the domains' FIFOs, %u live",
                (unsigned long long)vols, e->vols.live);
     if ( gt_maps != e->maps.live || gt_vols != e->vols.live )
-        cs_bad(&c, "gfn tables hold %llu mappings, %llu volatile; live "
+        cs_bad(c, "gfn tables hold %llu mappings, %llu volatile; live "
                "%u, %u", (unsigned long long)gt_maps,
                (unsigned long long)gt_vols, e->maps.live, e->vols.live);
 
@@ -400,21 +466,44 @@ unsigned int cs_audit_locked(struct cs_engine *e,
  out:
     if ( res )
     {
-        res->errors = c.errors;
+        res->errors = c->errors;
         res->pad = 0;
         res->frames = frames;
         res->mappings = mappings;
     }
-    return c.errors;
+    return c->errors;
+}
+
+unsigned int cs_audit_locked(struct cs_engine *e,
+                             struct xen_coshare_audit *res,
+                             cs_audit_report_t *report, void *arg)
+{
+    struct cs_audit_ctx c = { .e = e, .report = report, .arg = arg };
+    uint32_t fid = 1, vid = 1;
+
+    cs_audit_deep(&c, &fid, &vid, ~0ul);
+    return cs_audit_totals(&c, res);
 }
 
 unsigned int cs_audit(struct cs_engine *e, struct xen_coshare_audit *res,
                       cs_audit_report_t *report, void *arg)
 {
+    struct cs_audit_ctx c = { .e = e, .report = report, .arg = arg };
+    uint32_t fid = 1, vid = 1;
     unsigned int errors;
+    bool done;
 
+    for ( ; ; )
+    {
+        cs_env_lock(e->env);
+        done = cs_audit_deep(&c, &fid, &vid, CS_AUDIT_HOLD);
+        cs_env_unlock(e->env);
+        if ( done )
+            break;
+        cs_env_relax(e->env);
+    }
     cs_env_lock(e->env);
-    errors = cs_audit_locked(e, res, report, arg);
+    errors = cs_audit_totals(&c, res);
     cs_env_unlock(e->env);
     return errors;
 }

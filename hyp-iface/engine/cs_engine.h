@@ -101,7 +101,11 @@ int cs_remove_nowait(struct cs_engine *e, uint16_t domid, uint64_t gfn);
 int cs_domain_teardown(struct cs_engine *e, uint16_t domid,
                        unsigned long *budget);
 
-/* Audit: every invariant; each violation goes to report (may be NULL). */
+/*
+ * Audit: every invariant; each violation goes to report (may be NULL).
+ * Takes the engine lock itself, a few frames per hold, then once for the
+ * totals: other ops go on between its holds.
+ */
 typedef void cs_audit_report_t(void *arg, const char *msg);
 unsigned int cs_audit(struct cs_engine *e, struct xen_coshare_audit *res,
                       cs_audit_report_t *report, void *arg);

@@ -127,6 +127,12 @@ void cs_env_free(struct cs_env *env, void *p, size_t size);
 void cs_env_lock(struct cs_env *env);
 bool cs_env_trylock(struct cs_env *env);    /* true: now held */
 void cs_env_unlock(struct cs_env *env);
+/*
+ * Between two holds of the engine lock in a long walk (the whole audit),
+ * without the lock: the environment may do what waits on this CPU (Xen
+ * runs its pending softirqs).
+ */
+void cs_env_relax(struct cs_env *env);
 
 #ifdef __cplusplus
 }

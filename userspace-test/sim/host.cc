@@ -774,5 +774,6 @@ void cs_env_notify(cs_env* env, uint16_t domid) { env->host->env_notify(domid); 
 void cs_env_lock(cs_env* env) { env->host->env_lock(); }
 bool cs_env_trylock(cs_env* env) { return env->host->lock().try_lock(); }
 void cs_env_unlock(cs_env* env) { env->host->lock().unlock(); }
+void cs_env_relax(cs_env* env) { env->host->env_relax(); }
 
 }  // extern "C"

@@ -161,7 +161,9 @@ public:
     //   "teardown-chunk": destroy_guest between two teardown calls (a
     //       hypercall continuation); "dying": after the last of them;
     //   "engine_lock": the engine is about to take its lock (a hook may
-    //       call the engine: the lock is not held there).
+    //       call the engine: the lock is not held there);
+    //   "relax": a long walk (the whole audit) between two holds of the
+    //       engine lock (a hook may call the engine).
     void at_point(std::string name, std::function<void()> hook,
                   unsigned times = 1);
     void on_next_unmap(std::function<void()> hook)
@@ -205,6 +207,7 @@ public:
     int env_set_tag(cs_mfn_t mfn, uint32_t tag);
     uint32_t env_domain_flags(uint16_t domid) const;
     void env_notify(uint16_t domid);
+    void env_relax() { point("relax"); }
     void frame_unmapped();
 
 private:

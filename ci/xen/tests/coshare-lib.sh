@@ -43,3 +43,14 @@ guest_trace_context() {  # NAME...
             2>/dev/null | sed "s/^/$g| /"
     done
 }
+
+# Where the guests' first trace stopped, for a FAIL line: its RIP and the
+# first functions of its call trace.
+guest_trace_where() {  # NAME...
+    for g in "$@"; do
+        grep -a -m 1 -A 40 "$GUEST_TRACE" "$(guest_logfile "$g")" 2>/dev/null |
+            sed -n 's/.*RIP: [0-9a-f]*:\([^ ]*\).*/\1/p
+                    s/^.*\] *\([A-Za-z_][A-Za-z0-9_.]*+0x[0-9a-f]*\/0x[0-9a-f]*\).*/\1/p' |
+            head -n 6 | tr '\n' ' '
+    done
+}

@@ -80,6 +80,8 @@ ftrace_rounds() {
     T=/sys/kernel/tracing
     mount -t tracefs nodev $T 2>/dev/null
     [ -w $T/current_tracer ] || { say "step=ftrace error=no-tracefs"; return; }
+    up() { cut -d' ' -f1 /proc/uptime; }
+    secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
     # Kernel text pages shared now (coshare-probe hints them again).
     text() { [ "$hint" = 0 ] || /coshare/coshare-probe kernel-text; }
     say "step=text-before $(text)"
@@ -88,13 +90,19 @@ ftrace_rounds() {
         f0=$(cat $S/cow_faults)
         # Patching the calls in and out rewrites the text; tracing itself
         # only slows everything down under emulation.
+        # How long each patching pass keeps this vCPU in the kernel.
+        t0=$(up)
         echo function > $T/current_tracer || { say "step=ftrace error=tracer"; return; }
+        t1=$(up)
         sleep 1
+        t2=$(up)
         echo nop > $T/current_tracer
+        t3=$(up)
         s0=$(cat $S/shared_kernel_text) f1=$(cat $S/cow_faults)
         sleep 12     # coshare.ko hints kernel text again every 5 s
         say "step=ftrace round=$r reshared=$(($(cat $S/shared_kernel_text) - s0))" \
-            "faults=$((f1 - f0)) $(text)"
+            "faults=$((f1 - f0))" \
+            "on_s=$(secs "$t0" "$t1") off_s=$(secs "$t2" "$t3") $(text)"
         r=$((r + 1))
     done
 }

@@ -40,12 +40,13 @@
 # slow day: boots, and scans hinting under the debug Xen's per-op check).
 ROUNDS=${COSHARE_SMP_ROUNDS:-1}
 HOSTILE_ROUNDS=${COSHARE_HOSTILE_ROUNDS:-20000}
-# A whole audit holds the engine lock for tens of seconds on this debug Xen
-# under single-threaded TCG, stalling every guest's faults meanwhile (back
-# to back, audits took most of a round).  The debug Xen checks what every
-# op touched as the op ends (cfg.audit_each_op), so the whole audit runs
+# A whole audit takes seconds on this debug Xen under single-threaded TCG
+# (tens of seconds on a slow day; back to back, audits took most of a
+# round), all of it on one of the two physical CPUs; the engine lock it
+# takes a few frames at a time.  The debug Xen checks what every op
+# touched as the op ends (cfg.audit_each_op), so the whole audit runs
 # every AUDIT_SECONDS: still several times in each round and in the
-# hostile phase, and after every round.
+# hostile phase, and after every round.  Each one's time is logged.
 AUDIT_SECONDS=${COSHARE_AUDIT_SECONDS:-60}
 ROUND_SECONDS=${COSHARE_SMP_SECONDS:-240}
 MAX_ATTEMPTS=$((ROUNDS + 5))
@@ -71,7 +72,20 @@ fail_traced() {
     [ -n "$tr" ] || return 0
     echo "$tr"
     guest_trace_context "$@"
-    fail "$what: a coshare, Xen or guest kernel trace: $(echo "$tr" | head -n 1)"
+    fail "$what: a coshare, Xen or guest kernel trace: $(echo "$tr" | head -n 1) at: $(guest_trace_where "$@")"
+}
+
+# timed_audit: coshare-ctl audit into /tmp/audit, counted and timed (the
+# longest goes into the results).
+timed_audit() {
+    local t0 t
+    t0=$(uptime_s)
+    coshare-ctl audit > /tmp/audit 2>&1 || return 1
+    t=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
+    log "audit $((audits + 1)): $t s, $(cat /tmp/audit)"
+    audits=$((audits + 1))
+    awk -v t="$t" -v m="$audit_max_s" 'BEGIN { exit !(t > m) }' && audit_max_s=$t
+    return 0
 }
 
 # A guest whose heartbeat stopped: what Xen knows of its vCPUs.
@@ -99,10 +113,8 @@ round() {
         [ -z "$gone" ] || break
         now=$(date +%s)
         if [ $((now - audited)) -ge "$AUDIT_SECONDS" ]; then
-            coshare-ctl audit > /tmp/audit 2>&1 ||
-                { cat /tmp/audit; fail "round $1: audit while the guests write"; }
-            audits=$((audits + 1)) audited=$now
-            now=$(date +%s)
+            timed_audit || { cat /tmp/audit; fail "round $1: audit while the guests write"; }
+            audited=$(date +%s) now=$audited
         fi
         a1=$(probe_line g1 alive) a2=$(probe_line g2 alive)
         [ "$a1" = "$last1" ] || { last1=$a1 seen1=$now; }
@@ -255,9 +267,8 @@ hostile() {
         guest_exists h1 || { fail_traced "h1 died" h1 h2; fail "the hostile guest h1 died"; }
         guest_exists h2 || { fail_traced "h2 died" h1 h2; fail "the partner h2 died"; }
         if [ $(($(date +%s) - audited)) -ge $((AUDIT_SECONDS / 3)) ]; then
-            coshare-ctl audit > /tmp/audit 2>&1 ||
-                { cat /tmp/audit; fail "audit while h1 attacks"; }
-            audits=$((audits + 1)) hostile_audits=$((hostile_audits + 1))
+            timed_audit || { cat /tmp/audit; fail "audit while h1 attacks"; }
+            hostile_audits=$((hostile_audits + 1))
             audited=$(date +%s)
             check_max_pages
         fi
@@ -310,7 +321,7 @@ hostile() {
     hostile_json="\"hostile_rounds\":$(num rounds "$h"),\"hostile_hint_batches\":$(num hint_batches "$h"),\"hostile_audits\":$hostile_audits,\"p2m_pool_empty\":$(num p2m_pool_empty "$h"),\"dom0_foreign_steps\":$(num steps "$fa"),\"max_pages_checks\":$max_pages_checks,\"max_pages_attack\":$a,\"pod_entries_cache\":[${pod% *},${pod#* }],\"free_mib_before\":$free0,\"free_mib_after\":$free1"
 }
 
-clean=0 attempts=0 audits=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0
+clean=0 attempts=0 audits=0 audit_max_s=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0
 modules=0 ftrace=0 min_text= text_pages=0 text_before=0
 while [ "$clean" -lt "$ROUNDS" ]; do
     [ "$attempts" -lt "$MAX_ATTEMPTS" ] ||
@@ -322,5 +333,5 @@ done
 lost=$((attempts - clean))
 log "the hostile phase ($HOSTILE_ROUNDS rounds)"
 hostile
-log "smp: $clean clean rounds of $ROUND_SECONDS s in $attempts ($lost lost to the emulator$losses); $writes writes and $checks checks, $rewrites PROT_EXEC rewrites read $reads times, $ftrace ftrace rounds (kernel text shared: $text_before of $text_pages pages before, >= $min_text after each), $modules module rounds, $audits audits"
-echo "COSHARE-JSON: {\"scenario\":\"smp-guests\",\"vcpus\":[2,4],\"round_seconds\":$ROUND_SECONDS,\"clean_rounds\":$clean,\"attempts\":$attempts,\"lost_to_emulator\":$lost,\"writes\":$writes,\"checks\":$checks,\"exec_rewrites\":$rewrites,\"exec_reads\":$reads,\"ftrace_rounds\":$ftrace,\"text_pages\":$text_pages,\"text_shared_before\":$text_before,\"text_shared_after_min\":$min_text,\"module_rounds\":$modules,\"audits\":$audits,$hostile_json}"
+log "smp: $clean clean rounds of $ROUND_SECONDS s in $attempts ($lost lost to the emulator$losses); $writes writes and $checks checks, $rewrites PROT_EXEC rewrites read $reads times, $ftrace ftrace rounds (kernel text shared: $text_before of $text_pages pages before, >= $min_text after each), $modules module rounds, $audits audits (the longest $audit_max_s s)"
+echo "COSHARE-JSON: {\"scenario\":\"smp-guests\",\"vcpus\":[2,4],\"round_seconds\":$ROUND_SECONDS,\"clean_rounds\":$clean,\"attempts\":$attempts,\"lost_to_emulator\":$lost,\"writes\":$writes,\"checks\":$checks,\"exec_rewrites\":$rewrites,\"exec_reads\":$reads,\"ftrace_rounds\":$ftrace,\"text_pages\":$text_pages,\"text_shared_before\":$text_before,\"text_shared_after_min\":$min_text,\"module_rounds\":$modules,\"audits\":$audits,\"audit_max_s\":$audit_max_s,$hostile_json}"

@@ -13,6 +13,7 @@
 #include <xen/iommu.h>
 #include <xen/mm.h>
 #include <xen/sched.h>
+#include <xen/softirq.h>
 #include <xen/spinlock.h>
 #include <xen/vmap.h>
 #include <xen/xmalloc.h>
@@ -626,6 +627,11 @@ bool cs_env_trylock(struct cs_env *env)
 void cs_env_unlock(struct cs_env *env)
 {
     spin_unlock(&env->lock);
+}
+
+void cs_env_relax(struct cs_env *env)
+{
+    process_pending_softirqs();
 }
 
 /*
