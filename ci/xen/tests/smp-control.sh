@@ -29,6 +29,8 @@ while [ "$r" -lt "$ROUNDS" ]; do
         [ $(($(date +%s) - t0)) -lt $((ROUND_SECONDS + 300)) ] || break
         sleep 10
     done
+    # How long g2's patching passes kept a vCPU in its kernel (on_s, off_s).
+    grep -a "step=ftrace round=" "$(guest_logfile g2)" | sed "s/^/round $r: /"
     for g in g1 g2; do
         tr=$(guest_traces $g | tr '\n' ' ')
         [ -z "$tr" ] || { traced=$((traced + 1)); log "round $r, $g: $tr"; }
