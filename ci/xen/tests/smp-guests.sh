@@ -170,7 +170,6 @@ check_round() {
     r=$(grep -a "name=g2 step=ftrace round=" "$(guest_logfile g2)" | wc -l)
     [ "$r" -ge 1 ] || fail "round $1, g2 ran no ftrace round"
     ftrace_functions=$(num functions "$(probe_line g2 ftrace-filter)")
-    ftrace_pages=$(num pages "$(probe_line g2 ftrace-filter)")
     [ "${ftrace_functions:-0}" -gt 0 ] || fail "round $1, g2 traced no function"
     grep -a "name=g2 step=ftrace round=" "$(guest_logfile g2)" > /tmp/ftrace
     while read -r l; do
@@ -330,7 +329,7 @@ hostile() {
 }
 
 clean=0 attempts=0 audits=0 audit_max_s=0 hostile_audits=0 max_pages_checks=0 losses= writes=0 checks=0 rewrites=0 reads=0
-modules=0 ftrace=0 ftrace_functions=0 ftrace_pages=0 ftrace_pass_max_s=0 min_text= text_pages=0 text_before=0
+modules=0 ftrace=0 ftrace_functions=0 ftrace_pass_max_s=0 min_text= text_pages=0 text_before=0
 while [ "$clean" -lt "$ROUNDS" ]; do
     [ "$attempts" -lt "$MAX_ATTEMPTS" ] ||
         fail "only $clean clean rounds in $attempts: QEMU lost guests in every other one"
@@ -341,5 +340,5 @@ done
 lost=$((attempts - clean))
 log "the hostile phase ($HOSTILE_ROUNDS rounds)"
 hostile
-log "smp: $clean clean rounds of $ROUND_SECONDS s in $attempts ($lost lost to the emulator$losses); $writes writes and $checks checks, $rewrites PROT_EXEC rewrites read $reads times, $ftrace ftrace rounds of $ftrace_functions functions in $ftrace_pages text pages (the longest pass $ftrace_pass_max_s s; kernel text shared: $text_before of $text_pages pages before, >= $min_text after each), $modules module rounds, $audits audits (the longest $audit_max_s s)"
-echo "COSHARE-JSON: {\"scenario\":\"smp-guests\",\"vcpus\":[2,4],\"round_seconds\":$ROUND_SECONDS,\"clean_rounds\":$clean,\"attempts\":$attempts,\"lost_to_emulator\":$lost,\"writes\":$writes,\"checks\":$checks,\"exec_rewrites\":$rewrites,\"exec_reads\":$reads,\"ftrace_rounds\":$ftrace,\"ftrace_functions\":$ftrace_functions,\"ftrace_pages\":$ftrace_pages,\"ftrace_pass_max_s\":$ftrace_pass_max_s,\"text_pages\":$text_pages,\"text_shared_before\":$text_before,\"text_shared_after_min\":$min_text,\"module_rounds\":$modules,\"audits\":$audits,\"audit_max_s\":$audit_max_s,$hostile_json}"
+log "smp: $clean clean rounds of $ROUND_SECONDS s in $attempts ($lost lost to the emulator$losses); $writes writes and $checks checks, $rewrites PROT_EXEC rewrites read $reads times, $ftrace ftrace rounds of $ftrace_functions functions (the longest pass $ftrace_pass_max_s s; kernel text shared: $text_before of $text_pages pages before, >= $min_text after each), $modules module rounds, $audits audits (the longest $audit_max_s s)"
+echo "COSHARE-JSON: {\"scenario\":\"smp-guests\",\"vcpus\":[2,4],\"round_seconds\":$ROUND_SECONDS,\"clean_rounds\":$clean,\"attempts\":$attempts,\"lost_to_emulator\":$lost,\"writes\":$writes,\"checks\":$checks,\"exec_rewrites\":$rewrites,\"exec_reads\":$reads,\"ftrace_rounds\":$ftrace,\"ftrace_functions\":$ftrace_functions,\"ftrace_pass_max_s\":$ftrace_pass_max_s,\"text_pages\":$text_pages,\"text_shared_before\":$text_before,\"text_shared_after_min\":$min_text,\"module_rounds\":$modules,\"audits\":$audits,\"audit_max_s\":$audit_max_s,$hostile_json}"
