@@ -75,6 +75,10 @@ fail_traced() {
     fail "$what: a coshare, Xen or guest kernel trace: $(echo "$tr" | head -n 1) at: $(guest_trace_where "$@")"
 }
 
+larger() {  # A B: the larger of two decimal numbers
+    awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'
+}
+
 # timed_audit: coshare-ctl audit into /tmp/audit, counted and timed (the
 # longest goes into the results).
 timed_audit() {
@@ -84,7 +88,7 @@ timed_audit() {
     t=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
     log "audit $((audits + 1)): $t s, $(cat /tmp/audit)"
     audits=$((audits + 1))
-    awk -v t="$t" -v m="$audit_max_s" 'BEGIN { exit !(t > m) }' && audit_max_s=$t
+    audit_max_s=$(larger "$t" "$audit_max_s")
     return 0
 }
 
@@ -176,8 +180,7 @@ check_round() {
         after=$(($(num text_shared "$l") + $(num text_merged_now "$l")))
         for k in on_s off_s; do
             pass=$(echo "$l" | sed -n "s/.* $k=\([0-9.]*\) .*/\1/p")
-            awk -v t="$pass" -v m="$ftrace_pass_max_s" 'BEGIN { exit !(t > m) }' &&
-                ftrace_pass_max_s=$pass
+            ftrace_pass_max_s=$(larger "$pass" "$ftrace_pass_max_s")
         done
         [ $((after * 50)) -ge $((before * 49)) ] ||
             fail "round $1: kernel text not shared again after ftrace ($after pages, $before before): $l"
