@@ -16,6 +16,7 @@ packages=(
                         # ci/xen/build-qemu.sh: QEMU with an SVM fix
     gnuplot-nox         # coshare-ctl plot
     jq                  # the nested suite's results file
+    ccache              # the Makefile's compilers: a second build is quick
 )
 
 missing=()
