@@ -123,6 +123,10 @@ round() {
         a1=$(probe_line g1 alive) a2=$(probe_line g2 alive)
         [ "$a1" = "$last1" ] || { last1=$a1 seen1=$now; }
         [ "$a2" = "$last2" ] || { last2=$a2 seen2=$now; }
+        # A guest that has ended its round (g1 boots first, and g2 may
+        # take minutes) prints no more: it has not stalled.
+        grep -aq "step=end" "$(guest_logfile g1)" && seen1=$now
+        grep -aq "step=end" "$(guest_logfile g2)" && seen2=$now
         if [ $((now - t0)) -lt "$ROUND_SECONDS" ]; then
             [ $((now - seen1)) -lt 120 ] || stalled g1
             [ $((now - seen2)) -lt 120 ] || stalled g2
