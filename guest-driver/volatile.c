@@ -203,13 +203,13 @@ static void cs_volatile_refill(void)
 	}
 }
 
-/* Whether gfn has memory behind it, as Xen says: 1, 0, or -errno. */
-static int cs_gfn_populated(unsigned long gfn)
+/* Whether gfn has no memory behind it, as Xen says (HVMOP_get_mem_type). */
+static bool cs_gfn_is_hole(unsigned long gfn)
 {
 	struct xen_hvm_get_mem_type a = { .domid = DOMID_SELF, .pfn = gfn };
-	int rc = HYPERVISOR_hvm_op(HVMOP_get_mem_type, &a);
 
-	return rc ?: a.mem_type != HVMMEM_mmio_dm;
+	return !HYPERVISOR_hvm_op(HVMOP_get_mem_type, &a) &&
+	       a.mem_type == HVMMEM_mmio_dm;
 }
 
 /*
@@ -224,15 +224,12 @@ static int cs_give_back_chunk(void)
 {
 	struct page *pages[CS_GIVE_BACK_CHUNK], *page, *next;
 	xen_pfn_t frames[CS_GIVE_BACK_CHUNK];
-	int n = 0, done, i, populated;
+	int n = 0, done, i;
 
 	list_for_each_entry_safe(page, next, &cs_reclaimed, lru) {
 		if (n == CS_GIVE_BACK_CHUNK)
 			break;
-		populated = cs_gfn_populated(page_to_xen_pfn(page));
-		if (populated < 0)
-			break;		/* asked again next time */
-		if (populated) {
+		if (!cs_gfn_is_hole(page_to_xen_pfn(page))) {
 			list_move(&page->lru, &cs_maybe_held);
 			cs_nr_reclaimed--;
 			cs_nr_maybe_held++;
