@@ -12,7 +12,6 @@
 //   coshare-probe pagetables        (none of the kernel's tables is shared)
 //   coshare-probe kernel-text       (how much of the kernel text is shared)
 //   coshare-probe fill-at-limit --first GFN --pages N   (stock CoW at max_pages)
-//   coshare-probe grant-map --pattern P --pages N   (read-only grant maps unshare)
 //   coshare-probe writers --file F --pages N --seconds S   (every vCPU)
 //   coshare-probe exec-rewrite --file F --pages N --seconds S
 // Every command prints one JSON line (paced hint rounds one more each,
@@ -111,57 +110,6 @@ int cmd_share(const ProbeDevice& pc, uint32_t pattern, size_t pages, bool write,
     if (hold)
         std::this_thread::sleep_for(std::chrono::seconds(hold));
     return first_error == 0 && intact == pages ? 0 : 1;
-}
-
-// Hints pages of known content (coshare frames then back them), then maps
-// each read-only at a scratch gfn of ours through a grant to ourselves and
-// unmaps it.  A lasting read-only map of a coshare frame held by a guest
-// would pin a frame that nobody's max_pages counts once the page is
-// unshared (a PV grantee's), or fail (an HVM grantee's: Xen adds no frame
-// of dom_cow to a p2m), so Xen must unshare the page for the map (patch
-// 0008): every map works and the granted gfn is never left shared (Xen
-// removes it as an alias of the map, or it is private).  Each map goes
-// over a gfn given back first, as Linux maps grants over ballooned pages,
-// and every gfn left empty is populated again.  An alias removed leaves
-// its page with us, in no gfn, until the domain ends: the guest needs a
-// page of room above its memory per map.
-int cmd_grant_map(const ProbeDevice& pc, uint32_t pattern, size_t pages)
-{
-    LockedBuffer data(pages * kPage), scratch(pages * kPage);
-    std::vector<uint64_t> gfns(pages);
-    for (size_t i = 0; i < pages; ++i) {
-        fill(data.page(i), pattern, i);
-        gfns[i] = gfn_of(data.page(i));
-    }
-    auto tally = hint_gfns(pc, gfns);
-    auto is_shared = [&](uint64_t gfn) {
-        return pc.memop(COSHARE_PROBE_MEM_TYPE, gfn) == HVMMEM_ram_ro;
-    };
-    uint64_t shared_before = 0, mapped = 0, left_shared = 0;
-    std::map<std::string, uint64_t> status;
-    for (size_t i = 0; i < pages; ++i) {
-        uint64_t at = gfn_of(scratch.page(i));
-        coshare_probe_memop m{};
-        shared_before += is_shared(gfns[i]);
-        if (pc.memop(COSHARE_PROBE_MEM_DECREASE, at) != 1)
-            throw std::runtime_error("cannot give back gfn " + std::to_string(at));
-        pc.memop(COSHARE_PROBE_MEM_GRANT_MAP_AT, at, gfns[i], &m);
-        status[std::to_string(m.status)]++;
-        mapped += m.status == 0;
-        left_shared += is_shared(gfns[i]);
-        for (uint64_t g : {at, gfns[i]})
-            if (!gfn_populated(pc, g) && pc.memop(COSHARE_PROBE_MEM_POPULATE, g) != 1)
-                throw std::runtime_error("cannot populate gfn " + std::to_string(g) +
-                                         " again");
-    }
-    nlohmann::json j{{"pages", pages}, {"rc", tally.first_error},
-                     {"results", tally.results}, {"shared_before", shared_before},
-                     {"mapped", mapped}, {"left_shared", left_shared},
-                     {"status", status}};
-    std::cout << j.dump() << std::endl;
-    return tally.first_error == 0 && shared_before == pages && mapped == pages &&
-                   left_shared == 0
-               ? 0 : 1;
 }
 
 double ms_between(std::chrono::steady_clock::time_point a,
@@ -478,12 +426,6 @@ int main(int argc, char** argv)
         ->capture_default_str();
     fill_at_limit->add_option("--pages", limit_pages, "pages to write")
         ->check(CLI::Range(size_t{1}, size_t{1} << 20))->capture_default_str();
-    auto* grant_map = app.add_subcommand(
-        "grant-map", "map hinted pages read-only through grants to ourselves: "
-        "none may stay shared");
-    grant_map->add_option("--pattern", pattern, "content seed")->capture_default_str();
-    grant_map->add_option("--pages", pages, "pages to map")
-        ->check(CLI::Range(1, 1 << 16))->capture_default_str();
     coshare::vm::WriteLoad load;
     auto add_load = [&](CLI::App* c) {
         c->add_option("--file", load.file, "file to create (in a tmpfs)")
@@ -520,8 +462,6 @@ int main(int argc, char** argv)
                                               std::cin, std::cout) ? 0 : 1;
         if (*version)
             return cmd_version(pc);
-        if (*grant_map)
-            return cmd_grant_map(pc, pattern, pages);
         if (*share)
             return cmd_share(pc, pattern, pages, write, delay, hold, wait_line);
         if (*hint)

@@ -123,9 +123,6 @@ r1)
     reload_cycles "$(sed -n 's/.*coshare\.reloads=\([0-9]*\).*/\1/p' /proc/cmdline)"
     ;;
 g3|g3*)
-    # First, read-only grant maps of its own hinted pages: each must unshare
-    # its page (Xen patch 0008).
-    say "step=grant-map $(/coshare/coshare-probe grant-map --pattern 9 --pages 256)"
     # Shares the pattern with g1 and waits for dom0's line, typed once the
     # host's free memory is used up, then writes every page: the faults
     # must be paid by reclaim.
