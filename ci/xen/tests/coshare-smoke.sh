@@ -190,8 +190,8 @@ log "g1 ballooned 32 MiB out: $((m0 - m1)) shared mappings dropped, $unshared un
 # pages only.  Its module learns the mask from its stats and withholds the
 # other classes (Xen refuses them anyway); its kernel text, hinted again
 # every 5 s, stops being hinted, and starts again once dom0 allows it (at
-# the scanner's next pass: within a minute, even when the guest is busy
-# giving reclaimed pages back and the emulator is slow).
+# the scanner's next pass: within a minute, even when the emulator is
+# slow).
 hinted_text() {  # DOMID: kernel text pages hinted so far
     coshare-ctl stats "$1" --json | tr -d ' \n' |
         sed -n 's/.*"hinted":{[^}]*"kernel_text":\([0-9]*\).*/\1/p'
