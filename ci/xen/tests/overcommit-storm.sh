@@ -18,10 +18,41 @@
 MEM=256 ROOM=$((256 + 4))   # a guest's memory; what creating one needs
 pin_guests
 
+# wait_filled SUFFIX: waits until each guest has printed its step=filled
+# line or is gone.  Under TCG a fill takes minutes, and how many varies
+# from run to run, so there is no deadline on the whole: a guest whose fill
+# shows no progress line for FILL_STALL seconds is stalled (a copy-on-write
+# fault must never hang a domain) and is no longer waited for; $stalled
+# counts those.
+FILL_STALL=300
+wait_filled() {
+    local sfx=$1 i g f p now left
+    stalled=0
+    for i in $(seq 1 "$n"); do eval "progress_$i=-1 since_$i=0 waiting_$i=1"; done
+    left=$n
+    while [ "$left" -gt 0 ]; do
+        now=$(date +%s)
+        for i in $(seq 1 "$n"); do
+            eval "[ \$waiting_$i = 1 ]" || continue
+            g=s$i$sfx f=$(guest_logfile "$g")
+            p=$(grep -ac "name=$g step=fill-progress " "$f")
+            if grep -aq "name=$g step=filled " "$f" || ! guest_exists "$g"; then
+                eval "waiting_$i=0"; left=$((left - 1))
+            elif eval "[ \$progress_$i != $p ]"; then
+                eval "progress_$i=$p since_$i=$now"
+            elif eval "[ $((now - FILL_STALL)) -ge \$since_$i ]"; then
+                log "$g: no fill progress for $FILL_STALL s: $(probe_line "$g" fill-progress)"
+                eval "waiting_$i=0"; left=$((left - 1)); stalled=$((stalled + 1))
+            fi
+        done
+        [ "$left" = 0 ] || sleep 5
+    done
+}
+
 # storm SUFFIX ENABLE-FLAGS [GUEST-ARGS]: leaves $alive (guests alive after
 # the storm), $n (guests), $cow (faults that needed a frame), $paid
 # (volatile pages reclaimed for them), $enomem (faults with no frame),
-# $intact (guests whose data checked out), $paused.
+# $intact (guests whose data checked out), $paused and $stalled.
 storm() {
     local sfx=$1 flags=$2 free0 i g lines slack cfg state snap
     shift 2
@@ -66,10 +97,10 @@ storm() {
     cow0=$(($(global_num cow_copy "$snap") + $(global_num cow_zero "$snap")))
     paid0=$(global_num reclaims "$snap") enomem0=$(global_num cow_enomem "$snap")
     for i in $(seq 1 "$n"); do xl sysrq "s$i$sfx" h; done
+    wait_filled "$sfx"
     alive=0 intact=0 paused=0
     for i in $(seq 1 "$n"); do
         g=s$i$sfx
-        guest_wait_line "$g" "step=filled " 600 || true
         state=$(xl list "$g" 2>/dev/null | awk 'NR == 2 { print $5 }')
         case "$state" in *p*) paused=$((paused + 1)); log "$g is paused ($state)";; esac
         if guest_alive "$g"; then alive=$((alive + 1)); fi
@@ -81,7 +112,7 @@ storm() {
     cow=$(($(global_num cow_copy "$snap") + $(global_num cow_zero "$snap") - cow0))
     paid=$(($(global_num reclaims "$snap") - paid0))
     enomem=$(($(global_num cow_enomem "$snap") - enomem0))
-    log "storm$sfx: $alive of $n guests alive, $intact intact, $paused paused; $cow faults needed a frame, $paid paid by reclaim, $enomem found none"
+    log "storm$sfx: $alive of $n guests alive, $intact intact, $paused paused, $stalled stalled; $cow faults needed a frame, $paid paid by reclaim, $enomem found none"
     guest_stop filler$sfx
     coshare-ctl reserve 0 > /dev/null
     coshare-ctl audit || fail "audit after storm$sfx"
@@ -93,6 +124,7 @@ storm "" --repay
 [ "$n" -ge 2 ] || fail "the host holds too little for the storm ($n guests)"
 [ "$alive" = "$n" ] || fail "$((n - alive)) of $n guests died in the copy-on-write storm"
 [ "$paused" = 0 ] || fail "$paused guests stayed paused"
+[ "$stalled" = 0 ] || fail "$stalled of $n guests stalled while filling"
 [ "$intact" = "$n" ] || fail "$((n - intact)) of $n guests lost data"
 [ "$enomem" = 0 ] || fail "$enomem faults found no frame"
 [ "$cow" -gt 0 ] || fail "no guest write needed a frame: the storm tested nothing"
