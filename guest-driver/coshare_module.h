@@ -55,6 +55,9 @@ struct cs_state {
 	u64 notifications;		/* VIRQ_COSHARE received */
 	u64 refill_stalls;		/* refills that did not gain ground */
 	unsigned long refill_after;	/* jiffies: no refill before */
+	u64 given_back;			/* reclaimed gfns repopulated */
+	u64 reclaimed_seen;		/* fifo.reclaimed at the last look */
+	unsigned long give_back_after;	/* jiffies: no give-back before */
 	int virq_irq;			/* irq of the bound VIRQ_COSHARE */
 	u64 refused_unflushed;		/* hints repayment refused since the
 					 * last cs_submit_flush(), which every

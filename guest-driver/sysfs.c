@@ -78,6 +78,7 @@ CS_COUNTER(bonus, cs->fifo.bonus);
 CS_COUNTER(reclaimed, cs->fifo.reclaimed);
 CS_COUNTER(notifications, READ_ONCE(cs->notifications));
 CS_COUNTER(refill_stalls, cs->refill_stalls);
+CS_COUNTER(given_back, cs->given_back);
 
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *ka,
 			 char *buf)
@@ -126,6 +127,7 @@ static struct attribute *cs_counter_attrs[] = {
 	&reclaimed_attr.attr,
 	&notifications_attr.attr,
 	&refill_stalls_attr.attr,
+	&given_back_attr.attr,
 	&mode_attr.attr,
 	NULL,
 };

@@ -5,9 +5,10 @@
  * any copy-on-write fault by reclaiming one.  The ring logic lives in
  * volatile-pages/cs_vfifo.c; this file allocates, registers, gives back
  * under memory pressure (never below its floor) and keeps reclaimed pages
- * out of use, since their gfns no longer have memory behind them.  Xen's
- * VIRQ_COSHARE after a reclaim triggers a refill at once, without waiting
- * for the next scan.
+ * out of use while their gfns have no memory behind them: once the host
+ * has stopped reclaiming, they get memory again (as the balloon driver
+ * gets it) and go back to the allocator.  Xen's VIRQ_COSHARE after a
+ * reclaim triggers a refill at once, without waiting for the next scan.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +18,9 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <xen/events.h>
+#include <xen/interface/hvm/hvm_op.h>
+#include <xen/mem-reservation.h>
+#include <asm/xen/hypercall.h>
 
 #include "coshare_module.h"
 
@@ -24,10 +28,14 @@
 #define CS_POOL_KEEP_AVAILABLE 8	/* refills leave 1/8 of RAM available */
 #define CS_REFILL_BACKOFF_MS 5000	/* after a refill that did not gain */
 #define CS_REFILL_MAX_REFUSED 4096	/* refused pages held by one refill */
+#define CS_GIVE_BACK_CHUNK 64		/* gfns repopulated per hypercall */
+#define CS_GIVE_BACK_QUIET_MS 5000	/* since Xen last reclaimed ours */
 
 static u64 *cs_fifo_gfns;
-static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took, or may hold */
+static LIST_HEAD(cs_reclaimed);		/* pages whose frames Xen took */
 static u64 cs_nr_reclaimed;
+static LIST_HEAD(cs_maybe_held);	/* Xen may hold them: never reused */
+static u64 cs_nr_maybe_held;
 
 /* The pool page of the slot the next push fills, or the last pop emptied. */
 static struct page **cs_pool_at_tail(void)
@@ -102,10 +110,10 @@ static void cs_pool_page_free(struct page *page)
  * *allocated.  Pages Xen refuses (a free page hinted earlier still maps a
  * shared frame) go to *refused, so that the next chunk gets other pages.
  * After -EFAULT Xen may hold any of them (the ABI: results lost), so none
- * may go back to the allocator: they join the reclaimed pages, and the
- * next sync counts those Xen holds as orphans (rightly in number, not in
- * their place in Xen's FIFO: harmless, as a pool page goes back to the
- * allocator only once Xen has confirmed its vol_del).
+ * may go back to the allocator, nor get memory again: they are kept aside
+ * for good, and the next sync counts those Xen holds as orphans (rightly
+ * in number, not in their place in Xen's FIFO: harmless, as a pool page
+ * goes back to the allocator only once Xen has confirmed its vol_del).
  */
 static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 {
@@ -131,8 +139,8 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
 		} else if (rc == -EFAULT) {
-			list_add(&pages[i]->lru, &cs_reclaimed);
-			cs_nr_reclaimed++;
+			list_add(&pages[i]->lru, &cs_maybe_held);
+			cs_nr_maybe_held++;
 		} else {
 			list_add(&pages[i]->lru, refused);
 		}
@@ -195,9 +203,79 @@ static void cs_volatile_refill(void)
 	}
 }
 
+/* Whether gfn has no memory behind it, as Xen says (HVMOP_get_mem_type). */
+static bool cs_gfn_is_hole(unsigned long gfn)
+{
+	struct xen_hvm_get_mem_type a = { .domid = DOMID_SELF, .pfn = gfn };
+
+	return !HYPERVISOR_hvm_op(HVMOP_get_mem_type, &a) &&
+	       a.mem_type == HVMMEM_mmio_dm;
+}
+
+/*
+ * Gives up to CS_GIVE_BACK_CHUNK reclaimed gfns memory again
+ * (XENMEM_populate_physmap, within the domain's max_pages) and their pages
+ * back to the allocator.  Returns how many; fewer when the host is short.
+ * Only a gfn Xen shows empty is populated: one that still has memory was
+ * not reclaimed after all (Xen's FIFO changed behind our back, or the
+ * domain was restored), may still be registered, and is kept aside.
+ */
+static int cs_give_back_chunk(void)
+{
+	struct page *pages[CS_GIVE_BACK_CHUNK], *page, *next;
+	xen_pfn_t frames[CS_GIVE_BACK_CHUNK];
+	int n = 0, done, i;
+
+	list_for_each_entry_safe(page, next, &cs_reclaimed, lru) {
+		if (n == CS_GIVE_BACK_CHUNK)
+			break;
+		if (!cs_gfn_is_hole(page_to_xen_pfn(page))) {
+			list_move(&page->lru, &cs_maybe_held);
+			cs_nr_reclaimed--;
+			cs_nr_maybe_held++;
+			continue;
+		}
+		pages[n] = page;
+		frames[n] = page_to_xen_pfn(page);
+		n++;
+	}
+	if (!n)
+		return 0;
+	done = xenmem_reservation_increase(n, frames);
+	for (i = 0; i < done; i++) {
+		list_del(&pages[i]->lru);
+		cs_nr_reclaimed--;
+		cs->given_back++;
+		cs_pool_page_free(pages[i]);
+	}
+	return max(done, 0);
+}
+
+/*
+ * Reclaimed pages come back once Xen has reclaimed none of ours for
+ * CS_GIVE_BACK_QUIET_MS: while the host is short, the memory would only be
+ * reclaimed again at the next fault.  A short populate waits as long.
+ */
+static void cs_give_back(void)
+{
+	if (cs->fifo.reclaimed != cs->reclaimed_seen) {
+		cs->reclaimed_seen = cs->fifo.reclaimed;
+		cs->give_back_after = jiffies +
+				      msecs_to_jiffies(CS_GIVE_BACK_QUIET_MS);
+		return;
+	}
+	if (list_empty(&cs_reclaimed) ||
+	    time_before(jiffies, cs->give_back_after))
+		return;
+	if (cs_give_back_chunk() < CS_GIVE_BACK_CHUNK && cs_nr_reclaimed)
+		cs->give_back_after = jiffies +
+				      msecs_to_jiffies(CS_GIVE_BACK_QUIET_MS);
+}
+
 void cs_volatile_balance(void)
 {
 	cs_volatile_sync();
+	cs_give_back();
 	cs_volatile_refill();
 }
 
@@ -333,8 +411,20 @@ void cs_volatile_exit(void)
 			break;
 		}
 	}
+	/* Reclaimed pages get memory now if the host has it. */
+	while (cs_nr_reclaimed) {
+		u64 before = cs_nr_reclaimed;
+
+		cs_give_back_chunk();
+		if (cs_nr_reclaimed == before)
+			break;
+	}
 	if (cs_nr_reclaimed)
-		pr_warn("%llu reclaimed pages stay out of use\n", cs_nr_reclaimed);
+		pr_warn("%llu reclaimed pages stay out of use (the host is short of memory)\n",
+			cs_nr_reclaimed);
+	if (cs_nr_maybe_held)
+		pr_warn("%llu pages stay out of use (Xen may still hold them)\n",
+			cs_nr_maybe_held);
 	vfree(cs->pool);
 	vfree(cs_fifo_gfns);
 }

@@ -11,6 +11,7 @@
 # console as a COSHARE-PROBE line.
 S=/sys/kernel/mm/coshare
 say() { echo "COSHARE-PROBE name=$COSHARE_NAME $*"; }
+avail_kb() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
 
 insmod /coshare/coshare_probe.ko || say "step=probe-module error=insmod"
 
@@ -29,7 +30,7 @@ reload_cycles() {
     usum=$(sha256sum < $d/u)
     say "step=reload-start cycles=$n"
     intact() { cmp -s $d/a $d/b && [ "$(sha256sum < $d/u)" = "$usum" ]; }
-    say "step=reload i=0 avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+    say "step=reload i=0 avail_kb=$(avail_kb)"
     while [ $i -lt "$n" ]; do
         i=$((i + 1))
         rmmod coshare || { say "step=reload-done i=$i error=rmmod"; return; }
@@ -51,7 +52,7 @@ reload_cycles() {
         say "step=reload i=$i full_scans=$(cat $S/full_scans)" \
             "fifo_depth=$(cat $S/fifo_depth) fifo_orphans=$(cat $S/fifo_orphans)" \
             "bonus=$(cat $S/bonus) hypercall_errors=$(cat $S/hypercall_errors)" \
-            "avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+            "avail_kb=$(avail_kb)"
     done
     say "step=reload-done cycles=$i"
 }
@@ -130,6 +131,13 @@ g3|g3*)
         < /dev/hvc0 | while read -r l; do
             case "$l" in *'"waiting"'*) say "step=hinted $l";; *) say "step=storm $l";; esac
         done
+    # Once dom0 has taken the filler away, every page Xen reclaimed from
+    # the pool gets memory again and goes back to the allocator.
+    t=0
+    while [ "$(cat $S/given_back)" -lt "$(cat $S/reclaimed)" ] && [ $t -lt 240 ]; do
+        sleep 0.5; t=$((t + 1))
+    done
+    say "step=given-back reclaimed=$(cat $S/reclaimed) given_back=$(cat $S/given_back) avail_kb=$(avail_kb)"
     ;;
 g2)
     say "step=share-write $(/coshare/coshare-probe share --pattern 7 --pages 2048 --write)"

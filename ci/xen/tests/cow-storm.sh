@@ -42,6 +42,13 @@ storm() {
     storm_reclaims=$(ctl_num "$db" reclaims) storm_enomem=$(global_num cow_enomem)
     log "$b alive=$storm_alive: $(probe_line "$b" hinted) then ${storm_line:-nothing}; reclaims=$storm_reclaims cow_enomem=$storm_enomem"
     guest_stop filler     # the audit needs scratch memory
+    # The host has memory again: the writer's reclaimed pages come back.
+    storm_given=
+    if [ "$storm_alive" = yes ]; then
+        guest_wait_line "$b" "step=given-back " 150 || fail "$b did not report its reclaimed pages given back"
+        storm_given=$(probe_line "$b" given-back)
+        log "$b once the filler is gone: $storm_given"
+    fi
     storm_other_alive=yes
     guest_alive "$a" || storm_other_alive=no
     coshare-ctl audit || fail "audit after the storm"
@@ -57,10 +64,15 @@ storm ""
 [ "${storm_reclaims:-0}" -gt 0 ] || fail "no volatile page was reclaimed (free memory did not run out?)"
 [ "$storm_enomem" = 0 ] || fail "$storm_enomem faults found no frame"
 paid=$storm_reclaims
+# Reclaim takes the faulting guest's own volatile pages first, and gives
+# none of them back while the host is short; afterwards all come back.
+reclaimed=$(num reclaimed "$storm_given") given=$(num given_back "$storm_given")
+[ "${reclaimed:-0}" -gt 0 ] || fail "none of g3's own volatile pages was reclaimed: $storm_given"
+[ "$given" = "$reclaimed" ] || fail "g3 got $given of its $reclaimed reclaimed pages back: $storm_given"
 
 storm -nofifo coshare.fifo=off
 [ "$storm_enomem" -gt 0 ] || fail "the control storm found frames without a FIFO (free memory did not run out?)"
 [ "$storm_alive" = no ] ||
     fail "the writer survived $storm_enomem unpaid faults: the control proves nothing"
 log "control without volatile pages: $storm_enomem unpaid faults, the writer crashed (Xen's stock ENOMEM path); the other guest alive=$storm_other_alive"
-echo "COSHARE-JSON: {\"scenario\":\"cow-storm\",\"pages\":2048,\"reclaims\":$paid,\"writer_alive\":true,\"control_cow_enomem\":$storm_enomem,\"control_writer_alive\":false}"
+echo "COSHARE-JSON: {\"scenario\":\"cow-storm\",\"pages\":2048,\"reclaims\":$paid,\"given_back\":$given,\"writer_alive\":true,\"control_cow_enomem\":$storm_enomem,\"control_writer_alive\":false}"

@@ -219,16 +219,18 @@ op_count() {    # OP OUTCOME JSON: how often coshare-foreign-access's OP gave OU
 # without a balloon driver behaves: it keeps more PoD entries than Xen has
 # cache pages, and so Xen takes the RAM it gives back into its PoD cache
 # (and sweeps its zeroed pages into it when the cache runs dry).  Shared
-# pages must be left to coshare on both paths.  Its max_pages has 16 MiB
-# of room above maxmem, as a guest that may balloon up has: the shared
-# pages it maps count against it, and its superpages, far gfns and the
-# max_pages attack need room to populate.  (The balloon driver reads
-# static-max, which mem-max sets, once: the target is written after it.)
-HOSTILE_MAXMEM=272
+# pages must be left to coshare on both paths.  Its max_pages has
+# HOSTILE_ROOM MiB of room above maxmem, as a guest that may balloon up
+# has: the shared pages it maps count against it, and its superpages, far
+# gfns and the max_pages attack need room to populate, while its module
+# gives the pages Xen reclaimed from its pool memory again (so the room its
+# reclaims free does not last).  (The balloon driver reads static-max,
+# which mem-max sets, once: the target is written after it.)
+HOSTILE_MAXMEM=272 HOSTILE_ROOM=32
 hostile_on_create() {
     local domid max
     domid=$(xl domid "$1") &&
-        xl mem-max "$1" $((HOSTILE_MAXMEM + 16))m &&
+        xl mem-max "$1" $((HOSTILE_MAXMEM + HOSTILE_ROOM))m &&
         max=$(xenstore-read "/local/domain/$domid/memory/static-max") &&
         xenstore-write "/local/domain/$domid/memory/target" "$max" &&
         enable_coshare "$1"
