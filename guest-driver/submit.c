@@ -78,7 +78,10 @@ static void cs_flush(unsigned int cls)
 
 	if (!b->nr)
 		return;
-	if (!cs_hyp_batch(XENMEM_sharing_op_coshare_hint, cls, b->ents, b->nr))
+	/* Unless they were lost (-EFAULT), the entries Xen ran have results
+	 * even when the op failed midway (a batch Xen restarted). */
+	if (cs_hyp_batch(XENMEM_sharing_op_coshare_hint, cls, b->ents,
+			 b->nr) != -EFAULT)
 		cs_account_batch(&cs->c, cs->backoff, &cs->shared, cls, b->ents,
 				 b->nr, cs->scan);
 	b->nr = 0;

@@ -134,7 +134,9 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 	if (n)
 		rc = cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n);
 	for (i = 0; i < n; i++) {
-		if (!rc && b->ents[i].result == XEN_COSHARE_RES_DONE) {
+		/* A batch Xen restarted may fail midway: what ran is done. */
+		if (rc != -EFAULT &&
+		    b->ents[i].result == XEN_COSHARE_RES_DONE) {
 			*cs_pool_at_tail() = pages[i];
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
@@ -203,13 +205,13 @@ static void cs_volatile_refill(void)
 	}
 }
 
-/* Whether gfn has no memory behind it, as Xen says (HVMOP_get_mem_type). */
-static bool cs_gfn_is_hole(unsigned long gfn)
+/* Whether gfn has memory behind it, as Xen says: 1, 0, or -errno. */
+static int cs_gfn_populated(unsigned long gfn)
 {
 	struct xen_hvm_get_mem_type a = { .domid = DOMID_SELF, .pfn = gfn };
+	int rc = HYPERVISOR_hvm_op(HVMOP_get_mem_type, &a);
 
-	return !HYPERVISOR_hvm_op(HVMOP_get_mem_type, &a) &&
-	       a.mem_type == HVMMEM_mmio_dm;
+	return rc ?: a.mem_type != HVMMEM_mmio_dm;
 }
 
 /*
@@ -224,12 +226,15 @@ static int cs_give_back_chunk(void)
 {
 	struct page *pages[CS_GIVE_BACK_CHUNK], *page, *next;
 	xen_pfn_t frames[CS_GIVE_BACK_CHUNK];
-	int n = 0, done, i;
+	int n = 0, done, i, populated;
 
 	list_for_each_entry_safe(page, next, &cs_reclaimed, lru) {
 		if (n == CS_GIVE_BACK_CHUNK)
 			break;
-		if (!cs_gfn_is_hole(page_to_xen_pfn(page))) {
+		populated = cs_gfn_populated(page_to_xen_pfn(page));
+		if (populated < 0)
+			break;		/* asked again next time */
+		if (populated) {
 			list_move(&page->lru, &cs_maybe_held);
 			cs_nr_reclaimed--;
 			cs_nr_maybe_held++;

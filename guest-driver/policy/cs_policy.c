@@ -128,6 +128,8 @@ void cs_account_batch(struct cs_counters *c, struct cs_backoff *bo,
 		const xen_coshare_entry_t *e = &ents[i];
 		bool now_shared = false;
 
+		if (e->result == XEN_COSHARE_RES_PENDING)
+			continue;	/* the op stopped before it */
 		c->hinted[cls]++;
 		switch (e->result) {
 		case XEN_COSHARE_RES_SHARED:

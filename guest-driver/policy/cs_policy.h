@@ -101,9 +101,10 @@ bool cs_bitmap_test(const struct cs_bitmap *b, u64 bit);
 void cs_bitmap_assign(struct cs_bitmap *b, u64 bit, bool value);
 
 /*
- * Accounts a processed batch of class cls.  A gfn this guest saw shared
- * before that comes back shared or inserted (not "already shared") was
- * unshared by a write in between: it backs off.
+ * Accounts a processed batch of class cls; entries the op stopped before
+ * (RES_PENDING) are left out.  A gfn this guest saw shared before that
+ * comes back shared or inserted (not "already shared") was unshared by a
+ * write in between: it backs off.
  */
 void cs_account_batch(struct cs_counters *c, struct cs_backoff *bo,
 		      struct cs_bitmap *shared, unsigned int cls,

@@ -42,20 +42,25 @@ static int cs_entry_check(struct cs_engine *e, uint64_t gfn_end,
 }
 
 /*
- * Every entry's own checks, done once for the whole batch in its first
- * hold: the duplicate set is the engine's, and later holds may interleave
- * with other batches.  An entry that fails keeps its -errno in ent->error.
- * The domain's gfn range is asked once: a lookup of the domain per entry
- * made this the longest part of the hold.
+ * Every entry's own checks, done for the entries from `from` on in the
+ * first hold of each call (from is .done: 0 unless Xen restarted the
+ * batch).  The entries before it were checked by an earlier call; they
+ * only join the duplicate set, so that a gfn seen before a restart is
+ * still a duplicate after it.  The duplicate set is the engine's, and later
+ * holds may interleave with other batches.  An entry that fails keeps its
+ * -errno in ent->error.  The domain's gfn range is asked once: a lookup of
+ * the domain per entry made this the longest part of the hold.
  */
 void cs_batch_check(struct cs_engine *e, struct cs_domain *d,
-                    xen_coshare_entry_t *ents, uint32_t nr)
+                    xen_coshare_entry_t *ents, uint32_t from, uint32_t nr)
 {
-    uint64_t gfn_end = nr ? cs_env_gfn_end(e->env, d->domid) : 0;
+    uint64_t gfn_end = nr > from ? cs_env_gfn_end(e->env, d->domid) : 0;
     uint32_t i;
 
     cs_batch_begin(e);
-    for ( i = 0; i < nr; i++ )
+    for ( i = 0; i < from; i++ )
+        cs_batch_seen(e, ents[i].gfn);
+    for ( ; i < nr; i++ )
     {
         int rc = cs_entry_check(e, gfn_end, &ents[i]);
 

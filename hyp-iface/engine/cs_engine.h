@@ -63,7 +63,10 @@ static inline bool cs_op_is_batch(unsigned int op)
  * The ABI entry point: checks permissions and arguments of *op as the
  * hypervisor received it, then runs it.  ents holds op->u.batch.nr entries
  * for batch ops; stats receives the counters for the stats op.  A batch
- * takes the engine lock once per few entries, never for all of it.
+ * takes the engine lock once per few entries, never for all of it, and
+ * returns -ERESTART when cs_env_preempt() says so between two holds: the
+ * caller copies the results and op->u.batch.done back and calls again
+ * with them (Xen's hypercall continuation).
  */
 int cs_op(struct cs_engine *e, const struct cs_caller *caller,
           xen_coshare_op_t *op, xen_coshare_entry_t *ents,

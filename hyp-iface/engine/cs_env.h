@@ -133,6 +133,11 @@ void cs_env_unlock(struct cs_env *env);
  * runs its pending softirqs).
  */
 void cs_env_relax(struct cs_env *env);
+/*
+ * Whether the caller's hypercall should stop here and be restarted (Xen's
+ * hypercall_preempt_check()): a batch between two holds asks.
+ */
+bool cs_env_preempt(struct cs_env *env);
 
 #ifdef __cplusplus
 }

@@ -374,7 +374,7 @@ unsigned int cs_audit_locked(struct cs_engine *e,
  */
 #define CS_BATCH_HOLD_ENTRIES 16
 void cs_batch_check(struct cs_engine *e, struct cs_domain *d,
-                    xen_coshare_entry_t *ents, uint32_t nr);
+                    xen_coshare_entry_t *ents, uint32_t from, uint32_t nr);
 void cs_do_batch(struct cs_engine *e, struct cs_domain *d, uint8_t op,
                  unsigned int cls, xen_coshare_entry_t *ents, uint32_t nr);
 int cs_do_unshare(struct cs_engine *e, struct cs_domain *d, uint64_t gfn);

@@ -34,11 +34,12 @@ static void cs_quiet_stats(const struct cs_domain *d, xen_coshare_stats_t *s)
 }
 
 /*
- * May the caller's domain run this batch op?  Asked in the batch's first
- * hold only: a batch that began runs to its end, as if dom0's later
- * disable, regroup or class change had come after it.  A guest that sees
- * an error can then take it that no entry ran (it frees the pages of a
- * refused vol_add; registered ones would be reclaimed under its feet).
+ * May the caller's domain run this batch op?  Asked in the first hold of
+ * each call: within one call a batch that began runs to its end, as if
+ * dom0's later disable, regroup or class change had come after it, and a
+ * restarted batch is asked again.  An error leaves the entries before
+ * .done with their results (a guest that took it for "no entry ran" would
+ * free registered vol_add pages, to be reclaimed under its feet).
  */
 static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
                             const xen_coshare_op_t *op, struct cs_domain **dp)
@@ -68,10 +69,15 @@ static int cs_batch_allowed(struct cs_engine *e, uint16_t domid,
 /*
  * A batch takes the engine lock once per CS_BATCH_HOLD_ENTRIES entries, so
  * that no batch, however costly its entries, keeps another domain's
- * copy-on-write fault waiting for longer than one hold.  Between holds
- * only the domain's death stops it (-ESRCH, .done saying how far it got):
- * in Xen not even that, as a domain is killed only once its vCPUs are out
- * of their hypercalls.
+ * copy-on-write fault waiting for longer than one hold; and between two
+ * holds the hypervisor may preempt it (-ERESTART, .done saying where it
+ * goes on), so that it keeps no CPU from its other work for longer than
+ * one hold either.  A call's first hold checks the batch as new (whether
+ * dom0 allows it, and every entry from .done on): a restarted batch is
+ * read from the guest again, and .done is the guest's to write.  Between
+ * holds of one call only the domain's death stops it (-ESRCH): in Xen not
+ * even that, as a domain is killed only once its vCPUs are out of their
+ * hypercalls.
  */
 static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
                        xen_coshare_op_t *op, xen_coshare_entry_t *ents)
@@ -79,7 +85,7 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
     struct xen_coshare_batch *b = &op->u.batch;
     bool hint = op->op == XENMEM_sharing_op_coshare_hint;
     struct cs_domain *d = NULL;
-    uint32_t n;
+    uint32_t n, start;
     int rc;
 
     if ( op->domain != DOMID_SELF && op->domain != caller->domid )
@@ -90,19 +96,22 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
         return -EINVAL;
     if ( b->nr > XEN_COSHARE_BATCH_MAX )
         return -E2BIG;
+    if ( b->done > b->nr )
+        return -EINVAL;
     if ( b->nr && !ents )
         return -EFAULT;
 
-    b->done = 0;
-    do {
+    start = b->done;
+    for ( ; ; )
+    {
         n = b->nr - b->done < CS_BATCH_HOLD_ENTRIES ? b->nr - b->done
                                                     : CS_BATCH_HOLD_ENTRIES;
         cs_env_lock(e->env);
-        if ( !b->done )
+        if ( b->done == start )
         {
             rc = cs_batch_allowed(e, caller->domid, op, &d);
             if ( !rc )
-                cs_batch_check(e, d, ents, b->nr);
+                cs_batch_check(e, d, ents, start, b->nr);
         }
         else
         {
@@ -124,8 +133,11 @@ static int cs_batch_op(struct cs_engine *e, const struct cs_caller *caller,
             b->done += n;
         }
         cs_env_unlock(e->env);
-    } while ( !rc && b->done < b->nr );
-    return rc;
+        if ( rc || b->done == b->nr )
+            return rc;
+        if ( cs_env_preempt(e->env) )
+            return -ERESTART;
+    }
 }
 
 /*

@@ -367,7 +367,14 @@ int Host::op(uint16_t caller, bool privileged, xen_coshare_op_t& o,
              xen_coshare_entry_t* ents, xen_coshare_stats_t* stats)
 {
     cs_caller c{.domid = caller, .privileged = privileged};
-    return cs_op(engine_, &c, &o, ents, stats);
+    int rc;
+
+    // Xen's continuation: the same op again, .done saying where it stopped.
+    while ((rc = cs_op(engine_, &c, &o, ents, stats)) == -ERESTART) {
+        ++continuations_;
+        point("continuation");
+    }
+    return rc;
 }
 
 xen_coshare_op_t make_batch_op(uint8_t op_code, unsigned cls, uint32_t nr)
@@ -775,5 +782,6 @@ void cs_env_lock(cs_env* env) { env->host->env_lock(); }
 bool cs_env_trylock(cs_env* env) { return env->host->lock().try_lock(); }
 void cs_env_unlock(cs_env* env) { env->host->lock().unlock(); }
 void cs_env_relax(cs_env* env) { env->host->env_relax(); }
+bool cs_env_preempt(cs_env* env) { return env->host->env_preempt(); }
 
 }  // extern "C"

@@ -163,7 +163,9 @@ public:
     //   "engine_lock": the engine is about to take its lock (a hook may
     //       call the engine: the lock is not held there);
     //   "relax": a long walk (the whole audit) between two holds of the
-    //       engine lock (a hook may call the engine).
+    //       engine lock (a hook may call the engine);
+    //   "continuation": op() between a preempted batch and its restart
+    //       (a hook may rewrite the entries or call the engine).
     void at_point(std::string name, std::function<void()> hook,
                   unsigned times = 1);
     void on_next_unmap(std::function<void()> hook)
@@ -208,6 +210,13 @@ public:
     uint32_t env_domain_flags(uint16_t domid) const;
     void env_notify(uint16_t domid);
     void env_relax() { point("relax"); }
+    bool env_preempt() const { return preempt_batches_; }
+    // Whether batches are preempted between every two holds, as Xen may
+    // (op() restarts them as Xen's continuation does).  Off by default, as
+    // on a Xen CPU with no other work; the tests' fixture turns it on.
+    void preempt_batches(bool on) { preempt_batches_ = on; }
+    // Batches op() restarted so far.
+    uint64_t continuations() const { return continuations_; }
     void frame_unmapped();
 
 private:
@@ -263,6 +272,8 @@ private:
     cs_engine* engine_ = nullptr;
     EngineLock lock_;
     std::atomic<uint64_t> frame_unmaps_{0};
+    bool preempt_batches_ = false;
+    std::atomic<uint64_t> continuations_{0};
     std::optional<uint16_t> held_;   // the domain of the engine's p2m hold
     struct RacingWrite {
         uint16_t domid;

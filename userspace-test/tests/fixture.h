@@ -44,9 +44,12 @@ inline size_t count_result(const std::vector<xen_coshare_entry_t>& ents,
 
 class HostTest : public ::testing::Test {
 protected:
+    // Batches are preempted between every two holds: each restart must
+    // give the results an uninterrupted batch would.
     void make_host(size_t frames, cs_config cfg = Host::kDefaultConfig)
     {
         host_.emplace(frames, cfg);
+        host_->preempt_batches(true);
     }
     Host& host()
     {

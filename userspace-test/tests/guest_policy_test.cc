@@ -108,6 +108,24 @@ TEST_F(Accounting, ResultsFeedTheCounters)
     EXPECT_FALSE(cs_bitmap_test(&shared, 3));
 }
 
+// A batch Xen restarted may fail midway (dom0 disabled the domain): the
+// entries it ran count, those it stopped before (RES_PENDING) change
+// nothing, so a page shared earlier stays known as shared.
+TEST_F(Accounting, EntriesTheOpStoppedBeforeChangeNothing)
+{
+    account({ent(5, XEN_COSHARE_RES_SHARED)}, 1);
+    account({ent(1, XEN_COSHARE_RES_SHARED), ent(5, XEN_COSHARE_RES_PENDING),
+             ent(6, XEN_COSHARE_RES_PENDING)},
+            2);
+    const unsigned k = XEN_COSHARE_CLASS_PROCESS_TEXT;
+    EXPECT_EQ(c.hinted[k], 2u);
+    EXPECT_EQ(c.shared[k], 2u);
+    EXPECT_EQ(c.errors[k], 0u);
+    EXPECT_TRUE(cs_bitmap_test(&shared, 1));
+    EXPECT_TRUE(cs_bitmap_test(&shared, 5));
+    EXPECT_FALSE(cs_bitmap_test(&shared, 6));
+}
+
 // Pages refused because the volatile pool did not cover them are counted
 // apart: the free page path grows the pool by that many and offers them
 // again.  Other skips are not.

@@ -239,38 +239,98 @@ TEST_F(RaceTest, AnotherDomainsFaultGetsInBetweenTwoHoldsOfABatch)
     EXPECT_EQ(host().global_stats().cow_copy, 1u);
 }
 
-// dom0 disables a domain between two holds of its vol_add batch: the
-// batch, allowed in its first hold, runs to its end.  An error would tell
-// the guest that no entry ran, and it would free pages the engine had
-// registered, to be reclaimed under the guest's feet.
-TEST_F(RaceTest, ABatchThatBeganRunsToItsEndWhenDom0DisablesTheDomain)
+// A restarted batch is read from the guest again, and .done is the
+// guest's to write: between a preemption and the restart another vCPU
+// rewrites entries the first call checked, and a forged .done starts a
+// batch midway.  Each is checked as a new batch would be: a gfn out of
+// range is refused, a gfn the batch had before the restart is still a
+// duplicate, and a domain dom0 never enabled runs nothing.
+TEST_F(RaceTest, ARestartedBatchIsCheckedAgain)
 {
-    constexpr uint64_t kN = 3 * CS_BATCH_HOLD_ENTRIES;
-    add_enabled_guest(3, kN + 1);
-    unsigned holds = 0;
-    int disabled = 1;
-    host().at_point("engine_lock", [&] {
-        if (++holds != 2)       // the batch's second hold is next
-            return;
-        xen_coshare_op_t o{};
-        o.op = XENMEM_sharing_op_coshare_control;
-        o.domain = 3;
-        o.u.control.clear = XEN_COSHARE_CTL_ENABLE;
-        disabled = host().op(0, true, o);
-    }, 2);      // gone after the second: it refers to this test's locals
+    constexpr uint64_t kN = 2 * CS_BATCH_HOLD_ENTRIES;
+    add_enabled_guest(3, kN);
     std::vector<xen_coshare_entry_t> ents(kN);
     for (uint64_t g = 0; g < kN; ++g)
         ents[g].gfn = g;
+    host().at_point("continuation", [&] {
+        ents[kN - 1].gfn = XEN_COSHARE_GFN_MAX + 1;
+        ents[kN - 2].gfn = 0;               // ran before the restart
+        ents[kN - 3].error = 0;             // as if the check passed it
+        ents[kN - 3].gfn = kN + 5;          // beyond the domain's gfns
+    });
     EXPECT_EQ(host().batch(3, XENMEM_sharing_op_coshare_vol_add, 0, ents), 0);
-    EXPECT_EQ(disabled, 0);
-    for (const auto& e : ents)
-        EXPECT_EQ(e.result, XEN_COSHARE_RES_DONE) << "gfn " << e.gfn;
-    EXPECT_EQ(host().stats(3).fifo_depth, kN);
-    std::vector<xen_coshare_entry_t> more(1);
-    more[0].gfn = kN;
-    EXPECT_EQ(host().batch(3, XENMEM_sharing_op_coshare_vol_add, 0, more),
-              -EACCES);
+    EXPECT_GE(host().continuations(), 1u);
+    EXPECT_EQ(ents[kN - 1].error, -ERANGE);
+    EXPECT_EQ(ents[kN - 2].error, -EEXIST);
+    EXPECT_EQ(ents[kN - 3].error, -ERANGE);
+    for (uint64_t g = 0; g < kN - 3; ++g)
+        EXPECT_EQ(ents[g].result, XEN_COSHARE_RES_DONE) << "gfn " << g;
+    EXPECT_EQ(host().stats(3).fifo_depth, kN - 3);
+
+    // A forged .done: past the end is refused; midway, on a domain dom0
+    // never enabled, nothing runs.
+    host().add_guest(5, kN);
+    std::vector<xen_coshare_entry_t> other(kN);
+    for (uint64_t g = 0; g < kN; ++g)
+        other[g].gfn = g;
+    auto o = sim::make_batch_op(XENMEM_sharing_op_coshare_vol_add, 0, kN);
+    o.u.batch.done = kN + 1;
+    EXPECT_EQ(host().op(5, false, o, other.data()), -EINVAL);
+    o.u.batch.done = CS_BATCH_HOLD_ENTRIES;
+    EXPECT_EQ(host().op(5, false, o, other.data()), -EACCES);
+    EXPECT_EQ(o.u.batch.done, CS_BATCH_HOLD_ENTRIES);
+    for (const auto& e : other)
+        EXPECT_NE(e.result, XEN_COSHARE_RES_DONE);
     expect_clean_audit();
+}
+
+// dom0 disables a domain between two holds of its vol_add batch.  Within
+// one call the batch, allowed in its first hold, runs to its end; a batch
+// Xen preempted there is checked again when it restarts, and stops with
+// -EACCES, .done saying how far it got: the entries before .done are
+// registered (a guest that took the error for "no entry ran" would free
+// pages the engine holds, to be reclaimed under its feet), none after.
+TEST_F(RaceTest, Dom0DisablingADomainStopsItsBatchOnlyAtARestart)
+{
+    constexpr uint64_t kN = 3 * CS_BATCH_HOLD_ENTRIES;
+    for (bool preempt : {false, true}) {
+        SCOPED_TRACE(preempt ? "preempted between holds" : "never preempted");
+        host().preempt_batches(preempt);
+        const uint16_t dom = preempt ? 4 : 3;
+        add_enabled_guest(dom, kN + 1);
+        unsigned holds = 0;
+        int disabled = 1;
+        host().at_point("engine_lock", [&] {
+            if (++holds != 2)       // the batch's second hold is next
+                return;
+            xen_coshare_op_t o{};
+            o.op = XENMEM_sharing_op_coshare_control;
+            o.domain = dom;
+            o.u.control.clear = XEN_COSHARE_CTL_ENABLE;
+            disabled = host().op(0, true, o);
+        }, 2);      // gone after the second: it refers to this test's locals
+        std::vector<xen_coshare_entry_t> ents(kN);
+        for (uint64_t g = 0; g < kN; ++g)
+            ents[g].gfn = g;
+        xen_coshare_op_t o = sim::make_batch_op(XENMEM_sharing_op_coshare_vol_add,
+                                           0, kN);
+        int rc = host().op(dom, false, o, ents.data());
+        EXPECT_EQ(disabled, 0);
+        const uint32_t ran = preempt ? CS_BATCH_HOLD_ENTRIES : kN;
+        EXPECT_EQ(rc, preempt ? -EACCES : 0);
+        EXPECT_EQ(o.u.batch.done, ran);
+        for (uint64_t g = 0; g < kN; ++g)
+            if (g < ran)
+                EXPECT_EQ(ents[g].result, XEN_COSHARE_RES_DONE) << "gfn " << g;
+            else
+                EXPECT_NE(ents[g].result, XEN_COSHARE_RES_DONE) << "gfn " << g;
+        EXPECT_EQ(host().stats(dom).fifo_depth, ran);
+        std::vector<xen_coshare_entry_t> more(1);
+        more[0].gfn = kN;
+        EXPECT_EQ(host().batch(dom, XENMEM_sharing_op_coshare_vol_add, 0, more),
+                  -EACCES);
+        expect_clean_audit();
+    }
 }
 
 }  // namespace

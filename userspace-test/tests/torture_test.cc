@@ -75,6 +75,7 @@ class Torture {
 public:
     Torture(uint64_t seed) : seed_(seed), host_(kDomains * kPages + 64)
     {
+        host_.preempt_batches(seed & 1);    // Xen's continuations, or none
         for (uint16_t d = 1; d <= kDomains; ++d) {
             host_.add_guest(d, kPages);
             if (host_.enable(d, 1, /*repay=*/true))

@@ -27,8 +27,9 @@
 
 /* Major 2: the in-use class, and stats grew by one class.  Minor 1:
  * XEN_COSHARE_CTL_LEND.  Minor 2: the classes op, stats.classes,
- * XEN_COSHARE_CTL_QUIET. */
-#define XEN_COSHARE_VERSION              0x00020002 /* major 2, minor 2 */
+ * XEN_COSHARE_CTL_QUIET.  Minor 3: batches are preemptible (.done is IN
+ * too). */
+#define XEN_COSHARE_VERSION              0x00020003 /* major 2, minor 3 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -118,20 +119,24 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * sharing group, or a hint of a class dom0 does not allow this domain
  * (XENMEM_sharing_op_coshare_classes), -EXDEV (hint, vol_add) dom0 has
  * given the domain passthrough devices or alternate p2m views since it
- * enabled it, -ESRCH dying domain; on any of these no entry ran.
+ * enabled it, -ESRCH dying domain; on any of these no entry from .done
+ * on ran, and the entries before it carry their results.
  * -EFAULT: the entries could not be read (none ran) or their results not
  * written back (all may have run): the caller must treat each entry's
  * outcome as unknown (a vol_add page may be registered).  .done counts
- * processed entries.  Xen runs a batch a few entries per engine-lock hold;
- * one that began runs to its end, even if dom0 disables the domain
- * meanwhile (only a domain that dies during its own batch, which Xen does
- * not let happen, would stop it early).
+ * processed entries.  Xen runs a batch a few entries per engine-lock hold,
+ * and between two holds may preempt it: it writes the results so far and
+ * .done back and restarts the hypercall (a continuation), which goes on
+ * from .done.  So a caller sets .done to 0; a restarted batch is checked
+ * again as a new one would be (entries from .done on, and whether dom0
+ * still allows it: if dom0 disabled the domain meanwhile, the batch stops
+ * there with -EACCES).  Within one hold a batch runs to the hold's end.
  */
 struct xen_coshare_batch {
     uint8_t  hint_class;    /* IN: XEN_COSHARE_CLASS_* (hint only, else 0) */
     uint8_t  pad[3];        /* IN: zero */
     uint32_t nr;            /* IN: entries */
-    uint32_t done;          /* OUT: entries processed */
+    uint32_t done;          /* IN: 0 (see above); OUT: entries processed */
     uint32_t pad2;          /* IN: zero */
     XEN_GUEST_HANDLE_64(xen_coshare_entry_t) entries;
 };

@@ -526,7 +526,7 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 2.2 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 2.3 (batch max 512, gfn max 0xffffffff)\n");
 }
 
 TEST_F(Ctl, ReserveIsSetInMibAndShown)

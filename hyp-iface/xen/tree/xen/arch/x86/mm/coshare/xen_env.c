@@ -634,6 +634,11 @@ void cs_env_relax(struct cs_env *env)
     process_pending_softirqs();
 }
 
+bool cs_env_preempt(struct cs_env *env)
+{
+    return hypercall_preempt_check();
+}
+
 /*
  * Local variables:
  * mode: C

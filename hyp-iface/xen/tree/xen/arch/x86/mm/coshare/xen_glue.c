@@ -238,6 +238,10 @@ int coshare_memop(XEN_GUEST_HANDLE_PARAM(xen_mem_sharing_op_t) arg)
     if ( __copy_to_guest(uop, &op, 1) )
         rc = -EFAULT;
     xfree(ents);
+    /* A preempted batch goes on from .done, which the copy above wrote. */
+    if ( rc == -ERESTART )
+        rc = hypercall_create_continuation(__HYPERVISOR_memory_op, "lh",
+                                           XENMEM_sharing_op, arg);
     return rc;
 }
 
