@@ -55,8 +55,7 @@ static void cs_volatile_sync(void)
 	if (cs_hyp_stats(&cs->hv_stats))
 		return;
 	cs->hv_cow_faults = st->cow_copy + st->cow_zero + st->cow_nocopy;
-	/* Hypervisors before ABI 2.2 report no classes: they allow all. */
-	cs->classes = st->classes ?: XEN_COSHARE_CLASSES_ALL;
+	cs->classes = st->classes;	/* dom0 may allow none */
 	notice = cs_settings_notice(&cs->notice, st->flags, st->group);
 	if (notice)
 		pr_warn("%s\n", notice);
@@ -404,7 +403,9 @@ void cs_volatile_exit(void)
 				  b->nr);
 		/* The i-th popped sat nr - 1 - i slots above the new tail. */
 		for (i = 0; i < b->nr; i++) {
-			if (rc || b->ents[i].result != XEN_COSHARE_RES_DONE)
+			/* What ran is done, even if a restart failed later. */
+			if (rc == -EFAULT ||
+			    b->ents[i].result != XEN_COSHARE_RES_DONE)
 				kept++;
 			else
 				cs_pool_page_free(cs->pool[cs_vfifo_slot(&cs->fifo,

@@ -29,13 +29,23 @@ static bool cs_batch_seen(struct cs_engine *e, uint64_t gfn)
     return false;
 }
 
-static int cs_entry_check(struct cs_engine *e, uint64_t gfn_end,
-                          const xen_coshare_entry_t *ent)
+/* Padding and range: what an entry must pass to join the duplicate set. */
+static int cs_entry_valid(uint64_t gfn_end, const xen_coshare_entry_t *ent)
 {
     if ( ent->pad[0] | ent->pad[1] | ent->pad[2] )
         return -EINVAL;
     if ( ent->gfn > XEN_COSHARE_GFN_MAX || ent->gfn >= gfn_end )
         return -ERANGE;
+    return 0;
+}
+
+static int cs_entry_check(struct cs_engine *e, uint64_t gfn_end,
+                          const xen_coshare_entry_t *ent)
+{
+    int rc = cs_entry_valid(gfn_end, ent);
+
+    if ( rc )
+        return rc;
     if ( cs_batch_seen(e, ent->gfn) )
         return -EEXIST;
     return 0;
@@ -44,22 +54,25 @@ static int cs_entry_check(struct cs_engine *e, uint64_t gfn_end,
 /*
  * Every entry's own checks, done for the entries from `from` on in the
  * first hold of each call (from is .done: 0 unless Xen restarted the
- * batch).  The entries before it were checked by an earlier call; they
- * only join the duplicate set, so that a gfn seen before a restart is
- * still a duplicate after it.  The duplicate set is the engine's, and later
- * holds may interleave with other batches.  An entry that fails keeps its
- * -errno in ent->error.  The domain's gfn range is asked once: a lookup of
- * the domain per entry made this the longest part of the hold.
+ * batch).  The entries before it were checked by an earlier call; those
+ * that pass padding and range join the duplicate set, as they did then,
+ * so that a restart gives the results an uninterrupted batch would (and
+ * the set holds only gfns within the domain).  The duplicate set is the
+ * engine's, and later holds may interleave with other batches.  An entry
+ * that fails keeps its -errno in ent->error.  The domain's gfn range is
+ * asked once: a lookup of the domain per entry made this the longest part
+ * of the hold.
  */
 void cs_batch_check(struct cs_engine *e, struct cs_domain *d,
                     xen_coshare_entry_t *ents, uint32_t from, uint32_t nr)
 {
-    uint64_t gfn_end = nr > from ? cs_env_gfn_end(e->env, d->domid) : 0;
+    uint64_t gfn_end = nr ? cs_env_gfn_end(e->env, d->domid) : 0;
     uint32_t i;
 
     cs_batch_begin(e);
     for ( i = 0; i < from; i++ )
-        cs_batch_seen(e, ents[i].gfn);
+        if ( !cs_entry_valid(gfn_end, &ents[i]) )
+            cs_batch_seen(e, ents[i].gfn);
     for ( ; i < nr; i++ )
     {
         int rc = cs_entry_check(e, gfn_end, &ents[i]);

@@ -41,14 +41,12 @@ std::string run_ops(const uint8_t* data, size_t size)
 {
     Reader in{data, size};
     // Small pool so that overcommit and reclaim happen; a mask of 0x3 on
-    // the hash forces collisions when the first byte says so, bit 4
-    // turns the prefetch off, as in Xen, and bit 5 preempts every batch
-    // between every two holds (Xen's continuation).
+    // the hash forces collisions when the first byte says so, and bit 4
+    // turns the prefetch off, as in Xen.
     uint8_t mode = in.byte();
     cs_config cfg{(mode & 1) ? 0x3 : ~0ULL, mode, uint32_t((mode >> 1) & 7),
                   bool((mode >> 4) & 1), /*audit_each_op=*/true};
     Host host(kDomains * kPages + 24, cfg);
-    host.preempt_batches((mode >> 5) & 1);
     std::vector<bool> alive(kDomains + 1, false);
     std::vector<cs_mfn_t> grants;   // frames granted read-only, held
     auto spawn = [&](uint16_t d) {

@@ -27,9 +27,10 @@
 
 /* Major 2: the in-use class, and stats grew by one class.  Minor 1:
  * XEN_COSHARE_CTL_LEND.  Minor 2: the classes op, stats.classes,
- * XEN_COSHARE_CTL_QUIET.  Minor 3: batches are preemptible (.done is IN
- * too). */
-#define XEN_COSHARE_VERSION              0x00020003 /* major 2, minor 3 */
+ * XEN_COSHARE_CTL_QUIET.  Major 3: batches are preemptible: .done is IN
+ * too, and a whole-op error may come after entries ran (a caller of
+ * major 2 would free vol_add pages Xen registered). */
+#define XEN_COSHARE_VERSION              0x00030000 /* major 3, minor 0 */
 
 /* Sub-ops of XENMEM_sharing_op. */
 #define XENMEM_sharing_op_coshare_version    11 /* any domain, DOMID_SELF  */
@@ -121,9 +122,11 @@ DEFINE_XEN_GUEST_HANDLE(xen_coshare_entry_t);
  * given the domain passthrough devices or alternate p2m views since it
  * enabled it, -ESRCH dying domain; on any of these no entry from .done
  * on ran, and the entries before it carry their results.
- * -EFAULT: the entries could not be read (none ran) or their results not
- * written back (all may have run): the caller must treat each entry's
- * outcome as unknown (a vol_add page may be registered).  .done counts
+ * -EINVAL also .done > nr, -ENOMEM Xen could not copy the entries in (none
+ * from .done on ran).
+ * -EFAULT: the entries could not be read (none ran in this call) or their
+ * results not written back (all may have run): the caller must treat each
+ * entry's outcome as unknown (a vol_add page may be registered).  .done counts
  * processed entries.  Xen runs a batch a few entries per engine-lock hold,
  * and between two holds may preempt it: it writes the results so far and
  * .done back and restarts the hypercall (a continuation), which goes on

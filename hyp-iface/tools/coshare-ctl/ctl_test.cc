@@ -526,7 +526,7 @@ TEST_F(Ctl, Version)
 {
     Outcome r = run({"version"});
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "coshare ABI 2.3 (batch max 512, gfn max 0xffffffff)\n");
+    EXPECT_EQ(r.out, "coshare ABI 3.0 (batch max 512, gfn max 0xffffffff)\n");
 }
 
 TEST_F(Ctl, ReserveIsSetInMibAndShown)
@@ -590,16 +590,16 @@ TEST_F(Ctl, StockHypervisorHasNoCoshare)
 TEST_F(Ctl, OtherAbiMajorIsRefused)
 {
     ScriptedHypervisor other([](xen_coshare_op_t& op) {
-        op.u.version.version = 0x00030001;
+        op.u.version.version = 0x00040001;
         return 0;
     });
     Outcome r = run({"stats"}, &other);
     EXPECT_EQ(r.code, int(Exit::no_coshare));
-    EXPECT_TRUE(contains(r.err, "speaks coshare ABI 3.1, this tool ABI 2.x"))
+    EXPECT_TRUE(contains(r.err, "speaks coshare ABI 4.1, this tool ABI 3.x"))
         << r.err;
     Outcome v = run({"version"}, &other);
     EXPECT_EQ(v.code, int(Exit::no_coshare));
-    EXPECT_TRUE(contains(v.out, "coshare ABI 3.1")) << v.out;
+    EXPECT_TRUE(contains(v.out, "coshare ABI 4.1")) << v.out;
 }
 
 TEST_F(Ctl, GuestIsNotAllowed)
