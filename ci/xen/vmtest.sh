@@ -18,7 +18,7 @@ PROG=vmtest
 # failure without a triple fault is final at once, and so is one with a
 # trace of coshare, of Xen itself or of a guest kernel (fatal_traces).
 # overcommit-storm pins its guests to one physical CPU: with guests on both
-# it lost them to such faults in two tries of three (see the README).
+# it lost them to such faults in two tries of three (docs/results.md).
 TRIES=3
 # `make test` runs these; the measurements (make vmbench) are the speed and
 # yield scenarios, whose goals are reported, met or not.
