@@ -20,6 +20,7 @@ add_library(coshare_ctl_lib STATIC
   ${CTL_DIR}/errors.cc
   ${CTL_DIR}/fields.cc
   ${CTL_DIR}/format.cc
+  ${CTL_DIR}/metrics.cc
   ${CTL_DIR}/ops.cc
   ${CTL_DIR}/plot.cc
   ${CTL_DIR}/watch.cc)

@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "fields.h"
 #include "format.h"
+#include "metrics.h"
 #include "ops.h"
 #include "plot.h"
 
@@ -101,6 +102,7 @@ struct Args {
     bool repay = false, no_repay = false, lend = false, no_lend = false;
     bool quiet = false, no_quiet = false;
     bool json = false;
+    std::string format = "table";
     double interval = 0;
     uint64_t count = 0;
     uint64_t reserve_mib = 0;
@@ -177,7 +179,16 @@ Commands build(CLI::App& app, Args& a)
     c.stats = app.add_subcommand(
         "stats", "counters of one domain, or of the host and every domain");
     add_domid(c.stats, a, false);
-    c.stats->add_flag("--json", a.json, "print JSON instead of a table");
+    auto* json = c.stats->add_flag("--json", a.json,
+                                   "print JSON (the same as --format json)");
+    c.stats->add_option("--format", a.format,
+                        "table, json, or metrics for a scrape: prometheus "
+                        "(text format 0.0.4, as node_exporter's textfile "
+                        "collector reads it) or openmetrics")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"table", "json", "prometheus", "openmetrics"}))
+        ->excludes(json)
+        ->capture_default_str();
 
     c.watch = app.add_subcommand(
         "watch", "sample the host's and every domain's counters to CSV");
@@ -263,17 +274,26 @@ Exit do_group(Env& env, const Args& a)
 
 Exit do_stats(Env& env, const Args& a, bool one)
 {
+    const std::string format = a.json ? "json" : a.format;
+    const auto metrics_format = format == "openmetrics"
+                                    ? MetricsFormat::openmetrics
+                                    : MetricsFormat::prometheus;
+    const bool metrics = format == "prometheus" || format == "openmetrics";
     Connection c = open(env);
     if (one) {
         DomainStats d = domain_stats(c, static_cast<uint16_t>(a.domid));
-        if (a.json)
+        if (format == "json")
             env.out << domain_json(d).dump(2) << '\n';
+        else if (metrics)
+            env.out << domain_metrics(d, metrics_format);
         else
             env.out << domain_table(d);
     } else {
         Snapshot snap = snapshot(c);
-        if (a.json)
+        if (format == "json")
             env.out << snapshot_json(snap).dump(2) << '\n';
+        else if (metrics)
+            env.out << snapshot_metrics(snap, metrics_format);
         else
             env.out << snapshot_table(snap);
     }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -411,6 +412,132 @@ TEST_F(Ctl, StatsJsonOfHostAndEveryDomain)
     EXPECT_EQ(j["domains"][0]["domain"], 1);
     EXPECT_EQ(j["domains"][1]["domain"], 2);
     EXPECT_EQ(j["untracked"], json::array({0, 5}));
+}
+
+// A metrics text as a scraper reads it: each sample's value by its name
+// and labels ("name{labels}"), and each family's TYPE.  Fails the test on
+// a line that is neither a comment nor "NAME[{LABELS}] VALUE", on a sample
+// whose family has no TYPE line before it, and on a family typed twice.
+struct Metrics {
+    std::map<std::string, uint64_t> samples;
+    std::map<std::string, std::string> types;
+    bool eof = false;
+};
+
+Metrics parse_metrics(const std::string& text, bool openmetrics)
+{
+    Metrics m;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        EXPECT_FALSE(m.eof) << "a line after # EOF: " << line;
+        if (line == "# EOF") {
+            m.eof = true;
+            continue;
+        }
+        if (line.rfind("# HELP ", 0) == 0)
+            continue;
+        if (line.rfind("# TYPE ", 0) == 0) {
+            std::istringstream t(line.substr(7));
+            std::string name, type;
+            t >> name >> type;
+            EXPECT_TRUE(m.types.emplace(name, type).second)
+                << "typed twice: " << name;
+            EXPECT_TRUE(type == "counter" || type == "gauge") << line;
+            continue;
+        }
+        auto space = line.rfind(' ');
+        if (space == std::string::npos) {
+            ADD_FAILURE() << "not a sample: " << line;
+            continue;
+        }
+        std::string key = line.substr(0, space);
+        std::string name = key.substr(0, key.find('{'));
+        for (char c : name)
+            EXPECT_TRUE(std::islower(c) || c == '_') << line;
+        std::string family = name;
+        if (openmetrics && name.ends_with("_total"))
+            family.resize(name.size() - 6);
+        auto type = m.types.find(family);
+        EXPECT_NE(type, m.types.end()) << "no TYPE before " << line;
+        if (type != m.types.end()) {
+            EXPECT_EQ(type->second == "counter", name.ends_with("_total"))
+                << line;
+        }
+        m.samples[key] = std::stoull(line.substr(space + 1));
+    }
+    return m;
+}
+
+// A sample's value; a failure if the text has no such sample.
+uint64_t sample(const Metrics& m, const std::string& key)
+{
+    auto it = m.samples.find(key);
+    if (it == m.samples.end()) {
+        ADD_FAILURE() << "no sample " << key;
+        return ~0ull;
+    }
+    return it->second;
+}
+
+// stats --format prometheus|openmetrics: the counters of the JSON, each a
+// family with HELP and TYPE, host-wide apart from per-domain, levels as
+// gauges and growing counts as counters (named _total as each format
+// wants), dom0's settings as labels; a domain coshare does not know is
+// left out.
+TEST_F(Ctl, StatsMetricsForAScrape)
+{
+    share_two_guests();
+    make_activity(host);
+    add_guest(5, 4);   // exists, never enabled
+    for (bool om : {false, true}) {
+        SCOPED_TRACE(om ? "openmetrics" : "prometheus");
+        Outcome r = run({"stats", "--format", om ? "openmetrics" : "prometheus"});
+        ASSERT_EQ(r.code, 0) << r.err;
+        Metrics m = parse_metrics(r.out, om);
+        EXPECT_EQ(m.eof, om);
+        xen_coshare_stats_t g = host.global_stats();
+        EXPECT_EQ(sample(m, "coshare_host_domains"), g.domains);
+        EXPECT_EQ(sample(m, "coshare_host_saved"), g.saved);
+        EXPECT_EQ(sample(m, "coshare_host_meta_bytes"), g.meta_bytes);
+        EXPECT_EQ(sample(m, "coshare_host_reclaims_total"), g.reclaims);
+        EXPECT_EQ(m.types[om ? "coshare_host_reclaims"
+                             : "coshare_host_reclaims_total"],
+                  "counter");
+        EXPECT_EQ(m.types["coshare_host_frames"], "gauge");
+        for (uint16_t d : {1, 2}) {
+            xen_coshare_stats_t s = host.stats(d);
+            std::string dom = "domain=\"" + std::to_string(d) + '"';
+            EXPECT_EQ(sample(m, "coshare_domain_fifo_depth{" + dom + '}'),
+                      s.fifo_depth);
+            EXPECT_EQ(sample(m, "coshare_domain_cow_copy_total{" + dom + '}'),
+                      s.cow_copy);
+            EXPECT_EQ(sample(m, "coshare_domain_shared_total{" + dom +
+                                ",class=\"kernel_text\"}"),
+                      s.shared[XEN_COSHARE_CLASS_KERNEL_TEXT]);
+            EXPECT_EQ(sample(m, "coshare_domain_settings{" + dom +
+                                ",group=\"7\",flags=\"enable\",classes=\"all\"}"),
+                      1u);
+        }
+        EXPECT_EQ(sample(m, "coshare_domain_hinted_total{domain=\"2\","
+                            "class=\"zero\"}"),
+                  10u);
+        EXPECT_FALSE(contains(r.out, "domain=\"5\"")) << r.out;
+        EXPECT_FALSE(contains(r.out, "coshare_domain_meta_bytes")) << r.out;
+    }
+
+    Outcome one = run({"stats", "2", "--format", "openmetrics"});
+    ASSERT_EQ(one.code, 0) << one.err;
+    Metrics m = parse_metrics(one.out, true);
+    EXPECT_TRUE(m.eof);
+    EXPECT_EQ(sample(m, "coshare_domain_reclaims_total{domain=\"2\"}"),
+              host.stats(2).reclaims);
+    EXPECT_FALSE(contains(one.out, "coshare_host_")) << one.out;
+    EXPECT_FALSE(contains(one.out, "domain=\"1\"")) << one.out;
+
+    EXPECT_EQ(run({"stats", "--format", "xml"}).code, int(Exit::usage));
+    EXPECT_EQ(run({"stats", "--json", "--format", "json"}).code,
+              int(Exit::usage));
 }
 
 // dom0 keeps a guest that must not share content to zero pages: its other

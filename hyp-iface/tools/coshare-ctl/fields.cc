@@ -17,29 +17,38 @@ uint64_t PerClassField::total(const xen_coshare_stats_t& s) const
 }
 
 const std::array<PerClassField, 4> kPerClassFields{{
-    {"hinted", &S::hinted},
-    {"shared", &S::shared},
-    {"inserted", &S::inserted},
-    {"skipped", &S::skipped},
+    {"hinted", "pages hinted", &S::hinted},
+    {"shared", "hints merged with a frame another gfn holds", &S::shared},
+    {"inserted", "hints that became a shared frame of their own",
+     &S::inserted},
+    {"skipped", "hints skipped (already shared, not RAM, busy, ...)",
+     &S::skipped},
 }};
 
+constexpr Kind C = Kind::counter, G = Kind::gauge;
+
 const std::array<ScalarField, 15> kScalarFields{{
-    {"errors", "entries with errors", &S::errors, Scope::both},
+    {"errors", "entries with errors", &S::errors, Scope::both, C},
     {"compare_fail", "equal hash, other content", &S::compare_fail,
-     Scope::both},
-    {"frames", "shared frames owned", &S::frames, Scope::both},
-    {"mappings", "gfns mapping a shared frame", &S::mappings, Scope::both},
-    {"saved", "frames saved", &S::saved, Scope::both},
-    {"bonus", "bonus (repayment due)", &S::bonus, Scope::both},
-    {"cow_copy", "unshares by copy", &S::cow_copy, Scope::both},
-    {"cow_zero", "unshares into a zeroed frame", &S::cow_zero, Scope::both},
-    {"cow_nocopy", "unshares of a last mapping", &S::cow_nocopy, Scope::both},
-    {"cow_enomem", "unshares without a frame", &S::cow_enomem, Scope::both},
-    {"reclaims", "volatile pages reclaimed", &S::reclaims, Scope::both},
-    {"fifo_depth", "volatile pages registered", &S::fifo_depth, Scope::both},
-    {"unhinted", "pages unhinted", &S::unhinted, Scope::both},
-    {"notified", "refill notifications", &S::notified, Scope::both},
-    {"meta_bytes", "engine metadata bytes", &S::meta_bytes, Scope::global},
+     Scope::both, C},
+    {"frames", "shared frames owned", &S::frames, Scope::both, G},
+    {"mappings", "gfns mapping a shared frame", &S::mappings, Scope::both, G},
+    {"saved", "frames saved", &S::saved, Scope::both, G},
+    {"bonus", "bonus (repayment due)", &S::bonus, Scope::both, G},
+    {"cow_copy", "unshares by copy", &S::cow_copy, Scope::both, C},
+    {"cow_zero", "unshares into a zeroed frame", &S::cow_zero, Scope::both,
+     C},
+    {"cow_nocopy", "unshares of a last mapping", &S::cow_nocopy, Scope::both,
+     C},
+    {"cow_enomem", "unshares without a frame", &S::cow_enomem, Scope::both,
+     C},
+    {"reclaims", "volatile pages reclaimed", &S::reclaims, Scope::both, C},
+    {"fifo_depth", "volatile pages registered", &S::fifo_depth, Scope::both,
+     G},
+    {"unhinted", "pages unhinted", &S::unhinted, Scope::both, C},
+    {"notified", "refill notifications", &S::notified, Scope::both, C},
+    {"meta_bytes", "engine metadata bytes", &S::meta_bytes, Scope::global,
+     G},
 }};
 
 std::string mib(uint64_t pages)

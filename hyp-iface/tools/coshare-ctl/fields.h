@@ -23,21 +23,25 @@ inline constexpr std::array<std::string_view, XEN_COSHARE_CLASS_NR>
                 "in use"};
 
 enum class Scope { both, domain, global };
+// What a value does over time: a counter only grows, a gauge is a level.
+enum class Kind { counter, gauge };
 
 // A per-class counter: hinted, shared, inserted, skipped.
 struct PerClassField {
     std::string_view key;
+    std::string_view label;   // for metrics' help text
     decltype(&xen_coshare_stats_t::hinted) member;
 
     uint64_t total(const xen_coshare_stats_t& s) const;
 };
 
-// A 64-bit scalar counter.
+// A 64-bit scalar counter or level.
 struct ScalarField {
     std::string_view key;
-    std::string_view label;   // for the table
+    std::string_view label;   // for the table and metrics' help text
     decltype(&xen_coshare_stats_t::errors) member;
     Scope scope;
+    Kind kind;
 };
 
 extern const std::array<PerClassField, 4> kPerClassFields;
