@@ -5,10 +5,12 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 include(GoogleTest)
 
-# libxen-dev (Debian): xencall for hypercalls, xenctrl to list domains.
+# libxen-dev (Debian): xencall for hypercalls, xenctrl to list domains,
+# xenstore for their names.
 find_path(XENCALL_INCLUDE_DIR xencall.h REQUIRED)
 find_library(XENCALL_LIBRARY xencall REQUIRED)
 find_library(XENCTRL_LIBRARY xenctrl REQUIRED)
+find_library(XENSTORE_LIBRARY xenstore REQUIRED)
 
 set(CTL_DIR ${ROOT}/hyp-iface/tools/coshare-ctl)
 
@@ -30,16 +32,17 @@ target_compile_features(coshare_ctl_lib PUBLIC cxx_std_20)
 target_link_libraries(coshare_ctl_lib PUBLIC
   nlohmann_json::nlohmann_json CLI11::CLI11)
 
-# The tool.  libxencall1/libxenctrl4.17 stay shared (same ABI in a bookworm
+# The tool.  libxencall1/libxenctrl4.17/libxenstore4 stay shared (same ABI in a bookworm
 # dom0); libstdc++ and libgcc go in statically, so the rootfs needs no
 # particular libstdc++.
 add_executable(coshare-ctl
   ${CTL_DIR}/main.cc
   ${CTL_DIR}/backend_xencall.cc
-  ${CTL_DIR}/xenctrl_domains.c)
+  ${CTL_DIR}/xenctrl_domains.c
+  ${CTL_DIR}/xenstore_names.c)
 target_include_directories(coshare-ctl PRIVATE ${XENCALL_INCLUDE_DIR})
 target_link_libraries(coshare-ctl coshare_ctl_lib
-  ${XENCALL_LIBRARY} ${XENCTRL_LIBRARY})
+  ${XENCALL_LIBRARY} ${XENCTRL_LIBRARY} ${XENSTORE_LIBRARY})
 if(NOT COSHARE_SANITIZE)
   target_link_options(coshare-ctl PRIVATE -static-libstdc++ -static-libgcc)
 endif()

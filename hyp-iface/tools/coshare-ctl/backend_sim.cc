@@ -34,4 +34,10 @@ std::vector<uint16_t> SimDomains::list()
     return ids;
 }
 
+std::string SimDomains::name(uint16_t domid)
+{
+    auto it = names_.find(domid);
+    return it == names_.end() ? std::string() : it->second;
+}
+
 }  // namespace coshare::ctl

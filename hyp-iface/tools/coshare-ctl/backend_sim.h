@@ -3,6 +3,9 @@
 // in the userspace simulator (sim::Host), as Xen's glue hands them over.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "host.h"
 #include "hypervisor.h"
 
@@ -33,10 +36,17 @@ public:
     {
     }
     std::vector<uint16_t> list() override;
+    std::string name(uint16_t domid) override;
+    // Names as the toolstack would give them; dom0 is "Domain-0".
+    void set_name(uint16_t domid, std::string name)
+    {
+        names_[domid] = std::move(name);
+    }
 
 private:
     sim::Host& host_;
     uint16_t self_;
+    std::map<uint16_t, std::string> names_{{0, "Domain-0"}};
 };
 
 }  // namespace coshare::ctl

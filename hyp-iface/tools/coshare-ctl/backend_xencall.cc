@@ -19,6 +19,7 @@ extern "C" {   // the headers declare C functions without saying so
 
 #include "errors.h"
 #include "xenctrl_domains.h"
+#include "xenstore_names.h"
 
 namespace coshare::ctl {
 
@@ -183,6 +184,13 @@ std::vector<uint16_t> XenctrlDomains::list()
     }
     ids.resize(static_cast<size_t>(n));
     return ids;
+}
+
+std::string XenctrlDomains::name(uint16_t domid)
+{
+    char buf[256];
+    return coshare_ctl_domain_name(domid, buf, sizeof buf) ? std::string()
+                                                            : std::string(buf);
 }
 
 }  // namespace coshare::ctl

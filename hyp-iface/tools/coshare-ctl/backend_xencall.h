@@ -33,6 +33,7 @@ private:
 class XenctrlDomains final : public DomainLister {
 public:
     std::vector<uint16_t> list() override;
+    std::string name(uint16_t domid) override;   // from xenstore
 };
 
 }  // namespace coshare::ctl

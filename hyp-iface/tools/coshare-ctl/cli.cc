@@ -35,10 +35,19 @@ std::string check_number(const std::string& s, unsigned long lo,
     return {};
 }
 
-CLI::Validator domid_check()
+// A domain id (digits, in range) or a name, as xl takes either.
+CLI::Validator domain_check()
 {
     return CLI::Validator(
         [](std::string& s) {
+            if (s.empty())
+                return std::string("a domain is an id or a name, not \"\"");
+            if (s.find_first_not_of("0123456789") != std::string::npos)
+                return s[0] == '-'
+                           ? "a domain id is a decimal number 0.." +
+                                 std::to_string(kDomidMax) + ", not \"" + s +
+                                 "\""
+                           : std::string();
             return check_number(s, 0, kDomidMax, "a domain id");
         },
         "");
@@ -97,7 +106,7 @@ CLI::Validator classes_check()
 }
 
 struct Args {
-    unsigned domid = 0;
+    std::string domain;     // an id or a name: resolve_domain() says which
     unsigned group = 0;
     bool repay = false, no_repay = false, lend = false, no_lend = false;
     bool quiet = false, no_quiet = false;
@@ -117,9 +126,10 @@ struct Commands {
 
 void add_domid(CLI::App* cmd, Args& a, bool required = true)
 {
-    auto* o = cmd->add_option("DOMID", a.domid, "domain id")
+    auto* o = cmd->add_option("DOMAIN", a.domain,
+                              "domain id, or name as xl shows it")
                   ->type_name("")
-                  ->check(domid_check());
+                  ->check(domain_check());
     if (required)
         o->required();
 }
@@ -250,7 +260,7 @@ Connection open(Env& env)
 Exit do_control(Env& env, const Args& a, bool enable)
 {
     Connection c = open(env);
-    auto domid = static_cast<uint16_t>(a.domid);
+    uint16_t domid = resolve_domain(c.domains, a.domain);
     uint32_t set = (a.repay ? XEN_COSHARE_CTL_REPAY : 0) |
                    (a.lend ? XEN_COSHARE_CTL_LEND : 0) |
                    (a.quiet ? XEN_COSHARE_CTL_QUIET : 0);
@@ -267,8 +277,9 @@ Exit do_control(Env& env, const Args& a, bool enable)
 Exit do_group(Env& env, const Args& a)
 {
     Connection c = open(env);
-    set_group(c.hv, static_cast<uint16_t>(a.domid), a.group);
-    env.out << "domain " << a.domid << ": sharing group " << a.group << '\n';
+    uint16_t domid = resolve_domain(c.domains, a.domain);
+    set_group(c.hv, domid, a.group);
+    env.out << "domain " << domid << ": sharing group " << a.group << '\n';
     return Exit::ok;
 }
 
@@ -281,7 +292,7 @@ Exit do_stats(Env& env, const Args& a, bool one)
     const bool metrics = format == "prometheus" || format == "openmetrics";
     Connection c = open(env);
     if (one) {
-        DomainStats d = domain_stats(c, static_cast<uint16_t>(a.domid));
+        DomainStats d = domain_stats(c, resolve_domain(c.domains, a.domain));
         if (format == "json")
             env.out << domain_json(d).dump(2) << '\n';
         else if (metrics)
@@ -352,8 +363,9 @@ Exit do_classes(Env& env, const Args& a, bool set)
     std::optional<uint32_t> mask;
     if (set)
         mask = parse_classes(a.classes, error);
-    uint32_t now = classes(c.hv, static_cast<uint16_t>(a.domid), mask);
-    env.out << "domain " << a.domid << ": hint classes "
+    uint16_t domid = resolve_domain(c.domains, a.domain);
+    uint32_t now = classes(c.hv, domid, mask);
+    env.out << "domain " << domid << ": hint classes "
             << classes_text(now) << '\n';
     return Exit::ok;
 }
@@ -376,7 +388,7 @@ Exit dispatch(const Commands& c, const Args& a, Env& env)
     if (c.group->parsed())
         return do_group(env, a);
     if (c.stats->parsed())
-        return do_stats(env, a, c.stats->count("DOMID") > 0);
+        return do_stats(env, a, c.stats->count("DOMAIN") > 0);
     if (c.watch->parsed())
         return do_watch(env, a, c.watch->count("--count") > 0);
     if (c.plot->parsed())

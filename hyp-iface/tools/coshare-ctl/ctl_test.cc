@@ -788,6 +788,35 @@ TEST(CtlErrors, OpErrorMapping)
     EXPECT_EQ(describe_errno(-ENOSYS), "Function not implemented (ENOSYS)");
 }
 
+// A domain may be named as xl names it, wherever an id is taken; the
+// output says the id.  A name no domain has, or several have, is an error
+// of its own, after the lookup.
+TEST_F(Ctl, DomainsByName)
+{
+    share_two_guests();
+    sim_domains.set_name(1, "web");
+    sim_domains.set_name(2, "db");
+    json j = run_json({"stats", "db", "--json"});
+    EXPECT_EQ(j["domain"], 2);
+    Outcome c = run({"classes", "web", "zero"});
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_EQ(c.out, "domain 1: hint classes zero\n");
+    Outcome g = run({"disable", "web"});
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_EQ(host.stats(1).flags & XEN_COSHARE_CTL_ENABLE, 0u);
+    EXPECT_NE(host.stats(2).flags & XEN_COSHARE_CTL_ENABLE, 0u);
+    EXPECT_EQ(run_json({"stats", "Domain-0", "--json"})["domain"], 0);
+
+    Outcome none = run({"enable", "mail"});
+    EXPECT_EQ(none.code, int(Exit::no_domain));
+    EXPECT_TRUE(contains(none.err, "no domain is named \"mail\"")) << none.err;
+    sim_domains.set_name(2, "web");
+    Outcome two = run({"group", "web", "3"});
+    EXPECT_EQ(two.code, int(Exit::failure));
+    EXPECT_TRUE(contains(two.err, "several domains are named \"web\": 1, 2"))
+        << two.err;
+}
+
 // ---- arguments -------------------------------------------------------------
 
 TEST_F(Ctl, BadArgumentsNeverReachXen)
@@ -799,10 +828,10 @@ TEST_F(Ctl, BadArgumentsNeverReachXen)
     const std::vector<Case> cases{
         {{}, "A subcommand is required"},
         {{"frobnicate"}, "A subcommand is required"},
-        {{"enable"}, "DOMID is required"},
-        {{"enable", "abc"}, "a domain id is a decimal number 0..32751, not "
-                            "\"abc\""},
-        {{"enable", "-1"}, "not \"-1\""},
+        {{"enable"}, "DOMAIN is required"},
+        {{"enable", "-1"}, "a domain id is a decimal number 0..32751, not "
+                           "\"-1\""},
+        {{"enable", ""}, "a domain is an id or a name"},
         {{"enable", "32752"}, "not \"32752\""},
         {{"enable", "1", "--repay", "--no-repay"}, "excludes"},
         {{"disable", "1", "2"}, "not expected: 2"},

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <xen/xen.h>
@@ -26,12 +27,15 @@ public:
                      xen_coshare_stats_t* stats) = 0;
 };
 
-// The domains that exist, in ascending order.  Throws Error if it cannot
-// list them.
+// The domains that exist, in ascending order, and their names.  Throws
+// Error if it cannot list them.
 class DomainLister {
 public:
     virtual ~DomainLister() = default;
     virtual std::vector<uint16_t> list() = 0;
+    // The name the toolstack gave the domain (as xl shows it), or "" if it
+    // has none or it cannot be read.
+    virtual std::string name(uint16_t domid) = 0;
 };
 
 // What a command talks to.

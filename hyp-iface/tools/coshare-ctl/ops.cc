@@ -59,6 +59,27 @@ Version require_coshare(Hypervisor& hv)
     return v;
 }
 
+uint16_t resolve_domain(DomainLister& domains, const std::string& arg)
+{
+    if (arg.find_first_not_of("0123456789") == std::string::npos)
+        return static_cast<uint16_t>(std::stoul(arg));   // checked by the CLI
+    std::vector<uint16_t> named;
+    for (uint16_t d : domains.list())
+        if (domains.name(d) == arg)
+            named.push_back(d);
+    if (named.empty())
+        throw Error(Exit::no_domain,
+                    "no domain is named \"" + arg + "\" (xl list shows names)");
+    if (named.size() > 1) {
+        std::string ids;
+        for (uint16_t d : named)
+            ids += (ids.empty() ? "" : ", ") + std::to_string(d);
+        throw Error(Exit::failure, "several domains are named \"" + arg +
+                                       "\": " + ids + "; give the id");
+    }
+    return named.front();
+}
+
 uint32_t control(Hypervisor& hv, uint16_t domid, uint32_t set, uint32_t clear)
 {
     auto op = make_op(XENMEM_sharing_op_coshare_control, domid);

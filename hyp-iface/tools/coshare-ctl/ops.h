@@ -56,6 +56,10 @@ void check_abi(const Version& v);
 Version require_coshare(Hypervisor& hv);
 
 // Sets, then clears, XEN_COSHARE_CTL_* flags; returns the resulting flags.
+// A domain given on the command line: digits are its id; anything else is
+// the name of exactly one existing domain.  Throws Error(no_domain) if no
+// domain has that name, Error(failure) if several do.
+uint16_t resolve_domain(DomainLister& domains, const std::string& arg);
 uint32_t control(Hypervisor& hv, uint16_t domid, uint32_t set, uint32_t clear);
 void set_group(Hypervisor& hv, uint16_t domid, uint32_t group);
 xen_coshare_stats_t global_stats(Hypervisor& hv);
