@@ -21,7 +21,16 @@
  * The walk reads without locks: kernel tables below the top level are
  * seldom freed (memory hot-remove, a huge ioremap over a table of PTEs),
  * and a page read just as it stops being a table is only kept from a hint.
+ * So an entry is followed only to a page the kernel has (pfn_valid()): an
+ * entry read as it changes, or one that is not what it seems, must never
+ * make the walk read an address that is not memory.  A 6.1 guest's walk
+ * read a top-level entry that pointed beyond all memory (physical address
+ * 0x1000100000000) once, after its balloon had given memory back and
+ * taken it again, and faulted; the walk now skips such an entry and says
+ * so once.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/uaccess.h>
@@ -30,6 +39,16 @@
 #include "kernel_tables.h"
 
 typedef void (*cs_table_fn)(unsigned long pfn, void *arg);
+
+/* The table an entry of the given level points to, if it is memory. */
+static void *cs_table_at(unsigned long pfn, u64 entry, const char *level)
+{
+	if (likely(pfn_valid(pfn)))
+		return pfn_to_kaddr(pfn);
+	pr_warn_once("kernel %s entry %#llx points beyond memory: not followed\n",
+		     level, entry);
+	return NULL;
+}
 
 static void cs_walk_pmd(pmd_t *pmd, cs_table_fn fn, void *arg)
 {
@@ -52,8 +71,12 @@ static void cs_walk_pud(pud_t *pud, cs_table_fn fn, void *arg)
 	for (i = 0; i < PTRS_PER_PUD; i++) {
 		pud_t e = READ_ONCE(pud[i]);
 
-		if (pud_present(e) && !pud_leaf(e))
-			cs_walk_pmd(pfn_to_kaddr(pud_pfn(e)), fn, arg);
+		if (pud_present(e) && !pud_leaf(e)) {
+			pmd_t *pmd = cs_table_at(pud_pfn(e), pud_val(e), "pud");
+
+			if (pmd)
+				cs_walk_pmd(pmd, fn, arg);
+		}
 		cond_resched();
 	}
 }
@@ -66,8 +89,13 @@ static void cs_walk_p4d(p4d_t *p4d, cs_table_fn fn, void *arg)
 	for (i = 0; i < PTRS_PER_P4D; i++) {
 		p4d_t e = READ_ONCE(p4d[i]);
 
-		if (p4d_present(e))
-			cs_walk_pud(pfn_to_kaddr(p4d_pfn(e)), fn, arg);
+		pud_t *pud;
+
+		if (!p4d_present(e))
+			continue;
+		pud = cs_table_at(p4d_pfn(e), p4d_val(e), "p4d");
+		if (pud)
+			cs_walk_pud(pud, fn, arg);
 	}
 }
 
@@ -79,13 +107,17 @@ void cs_kernel_tables(cs_table_fn fn, void *arg)
 	fn(PHYS_PFN(read_cr3_pa()), arg);
 	for (i = PTRS_PER_PGD / 2; i < PTRS_PER_PGD; i++) {
 		pgd_t e = READ_ONCE(pgd[i]);
+		void *next;
 
 		if (!pgd_present(e))
 			continue;
+		next = cs_table_at(pgd_pfn(e), pgd_val(e), "pgd");
+		if (!next)
+			continue;
 		if (pgtable_l5_enabled())
-			cs_walk_p4d(pfn_to_kaddr(pgd_pfn(e)), fn, arg);
+			cs_walk_p4d(next, fn, arg);
 		else	/* the p4d level is folded into this one */
-			cs_walk_pud(pfn_to_kaddr(pgd_pfn(e)), fn, arg);
+			cs_walk_pud(next, fn, arg);
 	}
 }
 
