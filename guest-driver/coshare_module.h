@@ -64,6 +64,7 @@ struct cs_state {
 					 * lock hold that submits ends with */
 	bool reoffer_free;		/* the pool grew past refused free
 					 * pages: the scanner re-offers them */
+	u64 work_ns;			/* time of work in other threads */
 
 	struct task_struct *scanner;
 	struct kobject *kobj;
@@ -73,6 +74,29 @@ struct cs_state {
 };
 
 extern struct cs_state *cs;
+
+/*
+ * The module's CPU time (cpu_us): its scanner thread's runtime, plus the
+ * time its work in other threads (refills, free page reports, the
+ * shrinker) holds cs->lock, bracketed by these two.
+ */
+static inline u64 cs_work_begin(void)
+{
+	lockdep_assert_held(&cs->lock);
+	return ktime_get_ns();
+}
+
+static inline void cs_work_end(u64 t0)
+{
+	cs->work_ns += ktime_get_ns() - t0;
+}
+
+static inline u64 cs_cpu_ns(void)
+{
+	lockdep_assert_held(&cs->lock);
+	return cs->work_ns +
+	       (cs->scanner ? READ_ONCE(cs->scanner->se.sum_exec_runtime) : 0);
+}
 
 /*
  * Has the scanner run a pass now (a knob changed, refused free pages fit).

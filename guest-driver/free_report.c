@@ -27,13 +27,14 @@ static int cs_report(struct page_reporting_dev_info *prd,
 {
 	struct scatterlist *sg;
 	unsigned int i;
-	u64 refused;
+	u64 refused, t0;
 
 	mutex_lock(&cs->lock);
 	if (cs->knob[CS_KNOB_RUN] != 1 || !cs->knob[CS_KNOB_HINT_FREE]) {
 		mutex_unlock(&cs->lock);
 		return -EAGAIN;	/* left unreported: offered again later */
 	}
+	t0 = cs_work_begin();
 	for_each_sg(sgl, sg, nents, i) {
 		unsigned long pfn = page_to_pfn(sg_page(sg));
 		unsigned long n = sg->length >> PAGE_SHIFT, j;
@@ -50,6 +51,7 @@ static int cs_report(struct page_reporting_dev_info *prd,
 	refused = cs_submit_flush();
 	if (refused)
 		cs_volatile_kick();
+	cs_work_end(t0);
 	mutex_unlock(&cs->lock);
 	return refused ? -EAGAIN : 0;
 }

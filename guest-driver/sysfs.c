@@ -79,6 +79,7 @@ CS_COUNTER(reclaimed, cs->fifo.reclaimed);
 CS_COUNTER(notifications, READ_ONCE(cs->notifications));
 CS_COUNTER(refill_stalls, cs->refill_stalls);
 CS_COUNTER(given_back, cs->given_back);
+CS_COUNTER(cpu_us, div_u64(cs_cpu_ns(), NSEC_PER_USEC));
 
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *ka,
 			 char *buf)
@@ -128,6 +129,7 @@ static struct attribute *cs_counter_attrs[] = {
 	&notifications_attr.attr,
 	&refill_stalls_attr.attr,
 	&given_back_attr.attr,
+	&cpu_us_attr.attr,
 	&mode_attr.attr,
 	NULL,
 };

@@ -294,9 +294,11 @@ static unsigned long cs_shrink_scan(struct shrinker *s,
 {
 	unsigned long freed = 0;
 	xen_coshare_entry_t ent;
+	u64 t0;
 
 	if (!mutex_trylock(&cs->lock))
 		return SHRINK_STOP;
+	t0 = cs_work_begin();
 	while (freed < sc->nr_to_scan && cs_vfifo_shrinkable(&cs->fifo)) {
 		u64 gfn;
 		struct page *page;
@@ -314,14 +316,19 @@ static unsigned long cs_shrink_scan(struct shrinker *s,
 		cs_pool_page_free(page);
 		freed++;
 	}
+	cs_work_end(t0);
 	mutex_unlock(&cs->lock);
 	return freed ? freed : SHRINK_STOP;
 }
 
 static void cs_refill_fn(struct work_struct *work)
 {
+	u64 t0;
+
 	mutex_lock(&cs->lock);
+	t0 = cs_work_begin();
 	cs_volatile_balance();
+	cs_work_end(t0);
 	mutex_unlock(&cs->lock);
 }
 static DECLARE_WORK(cs_refill_work, cs_refill_fn);

@@ -34,7 +34,7 @@ check "loads in estimate mode" insmod $M/coshare.ko mode=estimate
 check "mode is estimate" [ "$(cat $S/mode)" = estimate ]
 
 knobs="run hint_kernel_text hint_kernel_rodata hint_process_text hint_free hint_in_use pages_to_scan in_use_pages_to_scan sleep_millisecs batch_size fifo_slack repay_percent"
-counters="backed_off unshared_seen hypercall_errors full_scans cow_faults fifo_depth fifo_orphans bonus reclaimed given_back notifications refill_stalls need_volatile not_allowed"
+counters="backed_off unshared_seen hypercall_errors full_scans cow_faults fifo_depth fifo_orphans bonus reclaimed given_back notifications refill_stalls need_volatile not_allowed cpu_us"
 for k in hinted shared inserted skipped errors; do
     for c in kernel_text kernel_rodata process_text free in_use; do
         counters="$counters ${k}_$c"
@@ -85,6 +85,7 @@ echo 1 > $S/run
 i=0
 while [ "$(cat $S/full_scans)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "a full scan completes" [ "$(cat $S/full_scans)" -ge 1 ]
+check "its CPU time is counted ($(cat $S/cpu_us) us)" [ "$(cat $S/cpu_us)" -gt 0 ]
 check "kernel text collected" [ "$(cat $S/hinted_kernel_text)" -gt 100 ]
 check "kernel rodata collected" [ "$(cat $S/hinted_kernel_rodata)" -gt 100 ]
 check "process text collected" [ "$(cat $S/hinted_process_text)" -gt 10 ]
