@@ -146,6 +146,15 @@ u64 cs_submit_flush(void);
 int cs_unhint_all(void);
 int cs_hyp_version(struct xen_coshare_version *v);
 int cs_hyp_batch(u8 op, unsigned int cls, xen_coshare_entry_t *ents, u32 nr);
+/*
+ * Whether Xen ran entry e of a batch that returned rc and it is done:
+ * unless the results were lost (-EFAULT), the entries a batch ran keep
+ * them even when it failed midway (a restarted batch that dom0 stopped).
+ */
+static inline bool cs_entry_done(int rc, const xen_coshare_entry_t *e)
+{
+	return rc != -EFAULT && e->result == XEN_COSHARE_RES_DONE;
+}
 int cs_hyp_stats(xen_coshare_stats_t *st);
 
 /* fingerprint.c */

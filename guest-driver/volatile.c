@@ -133,9 +133,7 @@ static u32 cs_volatile_add(u32 n, u32 *allocated, struct list_head *refused)
 	if (n)
 		rc = cs_hyp_batch(XENMEM_sharing_op_coshare_vol_add, 0, b->ents, n);
 	for (i = 0; i < n; i++) {
-		/* A batch Xen restarted may fail midway: what ran is done. */
-		if (rc != -EFAULT &&
-		    b->ents[i].result == XEN_COSHARE_RES_DONE) {
+		if (cs_entry_done(rc, &b->ents[i])) {
 			*cs_pool_at_tail() = pages[i];
 			cs_vfifo_push(&cs->fifo, b->ents[i].gfn);
 			added++;
@@ -410,9 +408,7 @@ void cs_volatile_exit(void)
 				  b->nr);
 		/* The i-th popped sat nr - 1 - i slots above the new tail. */
 		for (i = 0; i < b->nr; i++) {
-			/* What ran is done, even if a restart failed later. */
-			if (rc == -EFAULT ||
-			    b->ents[i].result != XEN_COSHARE_RES_DONE)
+			if (!cs_entry_done(rc, &b->ents[i]))
 				kept++;
 			else
 				cs_pool_page_free(cs->pool[cs_vfifo_slot(&cs->fifo,
